@@ -1,0 +1,1 @@
+"""An HTTP API that turns orders into correct, numbered invoices."""

@@ -1,0 +1,108 @@
+"""`invoicing`: serve, migrate, and manage access tokens."""
+
+import asyncio
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from invoicing.config import get_settings
+from invoicing.db.database import create_database
+from invoicing.db.migrate import upgrade
+from invoicing.tokens import service as tokens
+
+app = typer.Typer(no_args_is_help=True, help="The invoicing service.")
+tokens_app = typer.Typer(no_args_is_help=True, help="Manage access tokens.")
+app.add_typer(tokens_app, name="tokens")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+) -> None:
+    """Bring the database schema up to date, then serve the API."""
+    settings = get_settings()
+    upgrade(settings.database_url)
+    secret = asyncio.run(_bootstrap_token())
+    if secret is not None:
+        typer.echo("No access tokens existed, so an admin token was created. It is shown only once:")
+        typer.echo(secret)
+    uvicorn.run(
+        "invoicing.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        server_header=False,
+        log_level="warning",
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    upgrade(get_settings().database_url)
+    typer.echo("The database schema is up to date.")
+
+
+@tokens_app.command("create")
+def create_token(
+    name: Annotated[str, typer.Option(help="Shown as createdBy.name on what the token creates.")],
+    type: Annotated[str, typer.Option(help="admin or api.")] = "api",
+) -> None:
+    """Create an access token; its secret is the last line of the output."""
+    if type not in ("admin", "api"):
+        raise typer.BadParameter("must be admin or api", param_hint="--type")
+    token, secret = asyncio.run(_write(lambda c: tokens.create(c, name, type)))  # type: ignore[arg-type]
+    typer.echo(f"Created {token['type']} token {token['id']} ({token['name']}). Its secret:")
+    typer.echo(secret)
+
+
+@tokens_app.command("list")
+def list_tokens(
+    all: Annotated[bool, typer.Option("--all", help="Include revoked tokens.")] = False,
+) -> None:
+    """List access tokens (never their secrets)."""
+    rows = asyncio.run(_write(lambda c: tokens.list_tokens(c, include_revoked=all)))
+    for row in rows:
+        revoked = f"  revoked {row['revokedAt']}" if row["revokedAt"] else ""
+        typer.echo(f"{row['id']}  {row['type']:<5}  {row['createdAt']}  {row['name']}{revoked}")
+
+
+@tokens_app.command("revoke")
+def revoke_token(token_id: str) -> None:
+    """Revoke an access token; it stops working at once."""
+    from invoicing.errors import NotFound
+
+    try:
+        asyncio.run(_write(lambda c: tokens.revoke(c, token_id)))
+    except NotFound:
+        typer.echo(f"No token {token_id}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Revoked {token_id}")
+
+
+async def _write(work):  # type: ignore[no-untyped-def]
+    settings = get_settings()
+    database = create_database(settings.database_url, timeout=settings.db_timeout)
+    await database.connect()
+    try:
+        async with database.write() as connection:
+            return await work(connection)
+    finally:
+        await database.close()
+
+
+async def _bootstrap_token() -> str | None:
+    async def create_if_none(connection):  # type: ignore[no-untyped-def]
+        if await tokens.count(connection) > 0:
+            return None
+        _, secret = await tokens.create(connection, "admin", "admin")
+        return secret
+
+    result: str | None = await _write(create_if_none)
+    return result

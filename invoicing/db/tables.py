@@ -1,0 +1,148 @@
+"""The schema. Alembic migrations (invoicing/migrations) are the only way it is made."""
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite has no exact decimal type (NUMERIC affinity turns "19.99" into a float), so money and
+# quantities are TEXT there and NUMERIC on PostgreSQL; both reach the code as Decimal.
+Money = sa.Numeric(20, 4).with_variant(sa.String(40), "sqlite")
+Quantity = sa.Numeric(15, 3).with_variant(sa.String(24), "sqlite")
+# Times are ISO strings with milliseconds on SQLite (they sort like the times they are).
+Timestamp = sa.DateTime(timezone=True).with_variant(sa.String(24), "sqlite")
+Json = sa.Text().with_variant(JSONB(), "postgresql")
+Id = sa.String(24)
+
+
+def _created_by() -> list[sa.Column[str]]:
+    return [
+        sa.Column("created_by_id", Id, nullable=False),
+        sa.Column("created_by_name", sa.String(200), nullable=False),
+        sa.Column("created_by_type", sa.String(10), nullable=False),
+    ]
+
+
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("id", Id, nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("type", sa.String(10), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("revoked_at", Timestamp, nullable=True),
+    sa.CheckConstraint("type IN ('admin', 'api')", name="type"),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("id", Id, nullable=False, unique=True),
+    sa.Column("customer_name", sa.String(200), nullable=False),
+    sa.Column("customer_email", sa.String(320), nullable=True),
+    sa.Column("customer_address", sa.String(1000), nullable=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("subtotal", Money, nullable=False),
+    sa.Column("taxes", Json, nullable=False),
+    sa.Column("tax_total", Money, nullable=False),
+    sa.Column("total", Money, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("meta_fields", Json, nullable=False),
+    *_created_by(),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.CheckConstraint("status IN ('open', 'partially_invoiced', 'invoiced')", name="status"),
+    sa.Index("ix_orders_status_seq", "status", "seq"),
+)
+
+order_lines = sa.Table(
+    "order_lines",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("order_id", Id, sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("sku", sa.String(100), nullable=True),
+    sa.Column("quantity", Quantity, nullable=False),
+    sa.Column("unit_price", Money, nullable=False),
+    sa.Column("tax_rate", Money, nullable=False),
+    sa.Column("amount", Money, nullable=False),
+    sa.Column("invoiced_quantity", Quantity, nullable=False),
+    sa.Column("invoiced_amount", Money, nullable=False),
+    sa.UniqueConstraint("order_id", "position", name="uq_order_lines_order_id_position"),
+)
+
+invoices = sa.Table(
+    "invoices",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("id", Id, nullable=False, unique=True),
+    sa.Column("number", sa.BigInteger(), nullable=False, unique=True),
+    sa.Column("order_id", Id, sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("subtotal", Money, nullable=False),
+    sa.Column("taxes", Json, nullable=False),
+    sa.Column("tax_total", Money, nullable=False),
+    sa.Column("total", Money, nullable=False),
+    sa.Column("meta_fields", Json, nullable=False),
+    *_created_by(),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Index("ix_invoices_order_id_seq", "order_id", "seq"),
+)
+
+invoice_lines = sa.Table(
+    "invoice_lines",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("invoice_id", Id, sa.ForeignKey("invoices.id"), nullable=False),
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Column("order_line_id", Id, sa.ForeignKey("order_lines.id"), nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("sku", sa.String(100), nullable=True),
+    sa.Column("quantity", Quantity, nullable=False),
+    sa.Column("unit_price", Money, nullable=False),
+    sa.Column("tax_rate", Money, nullable=False),
+    sa.Column("amount", Money, nullable=False),
+    sa.UniqueConstraint("invoice_id", "position", name="uq_invoice_lines_invoice_id_position"),
+)
+
+invoice_mails = sa.Table(
+    "invoice_mails",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("invoice_id", Id, sa.ForeignKey("invoices.id"), nullable=False, index=True),
+    sa.Column("sent_to", sa.String(320), nullable=False),
+    sa.Column("sent_at", Timestamp, nullable=False),
+)
+
+# One row per gapless sequence; the invoice number is taken with UPDATE ... RETURNING inside the
+# invoice's own transaction, so a failed create rolls its number back.
+counters = sa.Table(
+    "counters",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("value", sa.BigInteger(), nullable=False),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("token_id", Id, primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("status_code", sa.Integer(), nullable=False),
+    sa.Column("response", sa.Text(), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)

@@ -1,0 +1,71 @@
+"""One error family; one handler renders each as the contract's envelope."""
+
+from typing import Any
+
+
+class AppError(Exception):
+    status = 500
+
+    def __init__(self, message: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+class ValidationFailed(AppError):
+    status = 400
+
+    def __init__(self, message: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(f"Validation error: {message}", errors=errors)
+
+
+class RequestTimeout(AppError):
+    status = 408
+
+
+class Unauthorized(AppError):
+    status = 401
+
+
+class Forbidden(AppError):
+    status = 403
+
+
+class NotFound(AppError):
+    status = 404
+
+
+class Conflict(AppError):
+    status = 409
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+
+
+class BadGateway(AppError):
+    status = 502
+
+
+class ServiceUnavailable(AppError):
+    status = 503
+
+
+INVALID_TOKEN = "Invalid or missing access token"
+ADMIN_REQUIRED = "This action requires an admin access token"
+BODY_TOO_LARGE = "Request body too large"
+NOT_JSON = "Content-Type must be application/json"
+DATABASE_UNAVAILABLE = "The database is unavailable, please retry"
+BODY_TIMEOUT = "Request body was not received in time"
+NOT_FOUND = "Not found"
+METHOD_NOT_ALLOWED = "Method not allowed"
+UNEXPECTED = "An unexpected error occurred"
+# The source pages name the 500 message of their two endpoints.
+UNEXPECTED_BY_ROUTE = {
+    "create_invoice": "An error occurred while creating the invoice",
+    "get_invoice": "An error occurred while fetching the invoice",
+}

@@ -1,0 +1,99 @@
+"""`Idempotency-Key`: the first successful response is kept for 24 hours per token and key.
+
+The key is claimed inside the creating transaction itself, so two requests with one key at the
+same moment create one resource: the second waits for the first and then replays its response.
+"""
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import orjson
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from invoicing import context
+from invoicing.db.database import Connection, Query
+from invoicing.errors import Conflict, ServiceUnavailable, ValidationFailed
+from invoicing.http import Model, json_body, json_bytes, validation_failed
+from invoicing.times import now
+
+__all__ = ["Connection", "parse", "run"]
+
+RETENTION = timedelta(hours=24)
+REUSED = "Idempotency key was already used with a different request"
+
+_FIND = Query(
+    "SELECT request_hash, status_code, response FROM idempotency_keys "
+    "WHERE token_id = $1 AND key = $2 AND created_at >= $3"
+)
+_CLAIM = Query(
+    "INSERT INTO idempotency_keys (token_id, key, request_hash, status_code, response, created_at) "
+    "VALUES ($1, $2, $3, 0, '', $4) "
+    "ON CONFLICT (token_id, key) DO UPDATE SET request_hash = excluded.request_hash, "
+    "status_code = 0, response = '', created_at = excluded.created_at "
+    "WHERE idempotency_keys.created_at < $5 RETURNING 1"
+)
+_COMPLETE = Query(
+    "UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE token_id = $1 AND key = $2"
+)
+
+
+class _KeyTaken(Exception):
+    pass
+
+
+async def parse(request: Request, model: type[Model]) -> tuple[Model, str]:
+    """The validated body and a fingerprint of the request (method, path, canonical body)."""
+    body = await json_body(request)
+    try:
+        payload = model.model_validate_json(body)
+    except ValidationError as error:
+        raise validation_failed(error) from None
+    canonical = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + canonical)
+    return payload, digest.hexdigest()
+
+
+async def run(
+    request: Request, request_hash: str, create: Callable[[Connection], Awaitable[bytes]]
+) -> Response:
+    """Run `create` in a write transaction, at most once per idempotency key; answer 201."""
+    database = context.database(request)
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        async with database.write() as connection:
+            return json_bytes(await create(connection), 201)
+    if not 1 <= len(key) <= 255:
+        raise ValidationFailed("Idempotency-Key must be 1 to 255 characters")
+    token_id = context.principal(request).id
+    if (replay := await _replay(request, token_id, key, request_hash)) is not None:
+        return replay
+    moment = now()
+    try:
+        async with database.write() as connection:
+            if await connection.fetchval(_CLAIM, token_id, key, request_hash, moment, moment - RETENTION) is None:
+                raise _KeyTaken
+            body = await create(connection)
+            await connection.execute(_COMPLETE, token_id, key, 201, body.decode())
+    except _KeyTaken:
+        replay = await _replay(request, token_id, key, request_hash)
+        if replay is None:
+            raise ServiceUnavailable("A request with this idempotency key is in progress") from None
+        return replay
+    return json_bytes(body, 201)
+
+
+async def _replay(request: Request, token_id: str, key: str, request_hash: str) -> Response | None:
+    async with context.database(request).read() as connection:
+        stored = await connection.fetchrow(_FIND, token_id, key, now() - RETENTION)
+    if stored is None:
+        return None
+    if stored["request_hash"] != request_hash:
+        raise Conflict(REUSED)
+    return json_bytes(
+        stored["response"].encode(), stored["status_code"], {"Idempotent-Replayed": "true"}
+    )
+
+

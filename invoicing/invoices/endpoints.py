@@ -1,0 +1,66 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.requests import Request
+from starlette.responses import Response
+
+from invoicing import context, idempotency
+from invoicing.http import json_bytes, ok, ok_page, parse
+from invoicing.invoices import service
+from invoicing.invoices.schemas import InvoiceCreate, InvoiceOut, InvoiceUpdate
+from invoicing.openapi import body
+from invoicing.schemas import CreatedEnvelope, Envelope, ListEnvelope, error_responses
+
+router = APIRouter(prefix="/invoices", tags=["invoices"], responses=error_responses(401))
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CreatedEnvelope[InvoiceOut],
+    responses=error_responses(400, 404, 409, 413, 415, 500),
+    openapi_extra=body(InvoiceCreate, idempotent=True),
+)
+async def create_invoice(request: Request) -> Response:
+    payload, request_hash = await idempotency.parse(request, InvoiceCreate)
+    caller = context.principal(request)
+
+    async def create(connection: idempotency.Connection) -> bytes:
+        invoice = await service.create(connection, caller, payload)
+        return ok(invoice, message="Invoice created successfully")
+
+    return await idempotency.run(request, request_hash, create)
+
+
+@router.get(
+    "/{invoice_id}", response_model=Envelope[InvoiceOut], responses=error_responses(404, 500)
+)
+async def get_invoice(request: Request, invoice_id: str) -> Response:
+    async with context.database(request).read() as connection:
+        invoice = await service.get(connection, invoice_id)
+    return json_bytes(ok(invoice))
+
+
+@router.get("", response_model=ListEnvelope[InvoiceOut], responses=error_responses(400))
+async def list_invoices(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+    orderId: str | None = None,
+) -> Response:
+    async with context.database(request).read() as connection:
+        invoices, next_cursor = await service.list_page(connection, limit, cursor, orderId)
+    return json_bytes(ok_page(invoices, next_cursor))
+
+
+@router.patch(
+    "/{invoice_id}",
+    response_model=CreatedEnvelope[InvoiceOut],
+    responses=error_responses(400, 404, 413, 415),
+    openapi_extra=body(InvoiceUpdate),
+)
+async def update_invoice(request: Request, invoice_id: str) -> Response:
+    payload = await parse(request, InvoiceUpdate)
+    async with context.database(request).write() as connection:
+        invoice = await service.update_meta_fields(connection, invoice_id, payload.metaFields)
+    return json_bytes(ok(invoice, message="Invoice updated successfully"))

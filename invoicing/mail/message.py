@@ -1,0 +1,139 @@
+"""Compose the email that carries an invoice PDF."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid, parseaddr
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+from email_validator import EmailNotValidError, validate_email
+
+from invoicing.documents.model import InvoiceDocument
+
+INVOICE_NUMBER_HEADER = "X-Invoice-Number"
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+_FALLBACK_MSGID_DOMAIN = "invoicing.invalid"
+
+
+class InvalidRecipient(ValueError):
+    """The recipient is not exactly one valid email address."""
+
+
+def parse_recipient(value: str) -> str:
+    """Validate one email address and return its normalized form, or raise InvalidRecipient."""
+    if not isinstance(value, str):
+        raise InvalidRecipient("The recipient must be a string")
+    if _CONTROL_CHARS.search(value):
+        raise InvalidRecipient("The recipient must not contain line breaks or control characters")
+    candidate = value.strip()
+    if not candidate:
+        raise InvalidRecipient("The recipient is empty")
+    if any(sep in candidate for sep in (",", ";")):
+        raise InvalidRecipient("Give exactly one recipient address")
+    try:
+        validated = validate_email(candidate, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidRecipient(f"The recipient is not a valid email address: {exc}") from exc
+    normalized: str = validated.normalized
+    return normalized
+
+
+def _one_line(text: str) -> str:
+    """Collapse whitespace (including line breaks) so text is safe in a header."""
+    return " ".join(text.split())
+
+
+def _msgid_domain(sender: str) -> str:
+    address = parseaddr(sender)[1]
+    domain = address.rpartition("@")[2].strip().strip("[]")
+    if domain and re.fullmatch(r"[A-Za-z0-9.-]+", domain):
+        return domain.lower()
+    return _FALLBACK_MSGID_DOMAIN
+
+
+def attachment_filename(number: str) -> str:
+    safe = _UNSAFE_FILENAME_CHARS.sub("-", number).strip("-.") or "document"
+    return f"invoice-{safe}.pdf"
+
+
+def _sender_header(sender: str) -> str | Address:
+    """Accept "billing@x.com" or "Billing <billing@x.com>"; reject line breaks."""
+    if _CONTROL_CHARS.search(sender):
+        raise ValueError("The sender must not contain line breaks or control characters")
+    display_name, address = parseaddr(sender)
+    if not address or "@" not in address:
+        raise ValueError(f"The sender is not a valid email address: {sender!r}")
+    if display_name:
+        username, _, domain = address.rpartition("@")
+        return Address(display_name=display_name, username=username, domain=domain)
+    return address
+
+
+def compose_invoice_email(
+    doc: InvoiceDocument,
+    pdf: bytes,
+    *,
+    sender: str,
+    recipient: str,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """Build a multipart message: plain-text and HTML summary plus the PDF attachment."""
+    to = parse_recipient(recipient)
+    moment = now or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+
+    issued_text = format_date(doc.issued_datetime.date(), format="long", locale=doc.locale)
+    total_text = format_currency(doc.total, doc.currency, locale=doc.locale)
+    seller = _one_line(doc.seller_name)
+    number = _one_line(doc.number)
+
+    message = EmailMessage(policy=SMTP)
+    message["From"] = _sender_header(sender)
+    message["To"] = to
+    message["Subject"] = f"Invoice {number} from {seller}"
+    message["Date"] = format_datetime(moment)
+    message["Message-ID"] = make_msgid(domain=_msgid_domain(sender))
+    message[INVOICE_NUMBER_HEADER] = number
+
+    greeting = f"Hello {_one_line(doc.customer_name)},"
+    text = (
+        f"{greeting}\n\n"
+        f"please find attached invoice {number} from {seller}.\n\n"
+        f"Invoice number: {number}\n"
+        f"Issue date:     {issued_text}\n"
+        f"Total:          {total_text}\n\n"
+        f"Kind regards,\n{seller}\n"
+    )
+    esc = html.escape
+    html_body = f"""<!DOCTYPE html>
+<html><body style="font-family: Helvetica, Arial, sans-serif; color: #1f2937; font-size: 14px;">
+<p>{esc(greeting)}</p>
+<p>please find attached invoice <strong>{esc(number)}</strong> from {esc(seller)}.</p>
+<table style="border-collapse: collapse;">
+<tr><td style="padding: 2px 16px 2px 0; color: #6b7280;">Invoice number</td>
+<td style="text-align: right;">{esc(number)}</td></tr>
+<tr><td style="padding: 2px 16px 2px 0; color: #6b7280;">Issue date</td>
+<td style="text-align: right;">{esc(issued_text)}</td></tr>
+<tr><td style="padding: 2px 16px 2px 0; color: #6b7280;">Total</td>
+<td style="text-align: right;"><strong>{esc(total_text)}</strong></td></tr>
+</table>
+<p>Kind regards,<br>{esc(seller)}</p>
+</body></html>
+"""
+    message.set_content(text)
+    message.add_alternative(html_body, subtype="html")
+    message.add_attachment(
+        pdf,
+        maintype="application",
+        subtype="pdf",
+        filename=attachment_filename(doc.number),
+    )
+    return message

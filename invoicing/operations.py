@@ -1,0 +1,33 @@
+from fastapi import APIRouter
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+
+from invoicing import context
+from invoicing.db.database import DatabaseUnavailable
+from invoicing.errors import DATABASE_UNAVAILABLE
+from invoicing.http import json_bytes
+from invoicing.schemas import error_responses
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get(
+    "/health",
+    responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}},
+               **error_responses(503)},
+)
+async def health(request: Request) -> Response:
+    try:
+        await context.database(request).ping()
+    except (DatabaseUnavailable, OSError, TimeoutError):
+        return json_bytes(
+            b'{"success":false,"message":"' + DATABASE_UNAVAILABLE.encode() + b'","status":"unavailable"}',
+            503,
+        )
+    return json_bytes(b'{"status":"ok"}')
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+async def prometheus_metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,79 @@
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from invoicing.db.database import Connection, Query, Row
+from invoicing.db.sql import placeholders
+
+_ORDER_COLUMNS = (
+    "seq, id, customer_name, customer_email, customer_address, currency, subtotal, taxes, "
+    "tax_total, total, status, meta_fields, created_by_id, created_by_name, created_by_type, "
+    "created_at, updated_at"
+)
+_LINE_COLUMNS = (
+    "id, order_id, name, sku, quantity, unit_price, tax_rate, amount, invoiced_quantity, "
+    "invoiced_amount"
+)
+
+INSERT_ORDER = Query(
+    "INSERT INTO orders (id, customer_name, customer_email, customer_address, currency, subtotal, "
+    "taxes, tax_total, total, status, meta_fields, created_by_id, created_by_name, "
+    "created_by_type, created_at, updated_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+)
+INSERT_LINE = Query(
+    "INSERT INTO order_lines (id, order_id, position, name, sku, quantity, unit_price, tax_rate, "
+    "amount, invoiced_quantity, invoiced_amount) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+)
+_GET = Query(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = $1")
+_LOCK = Query(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE")
+_LINES = Query(f"SELECT {_LINE_COLUMNS} FROM order_lines WHERE order_id = $1 ORDER BY position")
+_PAGE = Query(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE seq < $1 ORDER BY seq DESC LIMIT $2")
+_PAGE_BY_STATUS = Query(
+    f"SELECT {_ORDER_COLUMNS} FROM orders WHERE status = $3 AND seq < $1 ORDER BY seq DESC LIMIT $2"
+)
+_UPDATE_LINE = Query(
+    "UPDATE order_lines SET invoiced_quantity = $2, invoiced_amount = $3 WHERE id = $1"
+)
+_UPDATE_STATUS = Query("UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1")
+
+
+@cache
+def _lines_of(count: int) -> Query:
+    return Query(
+        f"SELECT {_LINE_COLUMNS} FROM order_lines WHERE order_id IN ({placeholders(count)}) "
+        "ORDER BY order_id, position"
+    )
+
+
+async def insert(connection: Connection, order: Sequence[Any], lines: list[Sequence[Any]]) -> None:
+    await connection.execute(INSERT_ORDER, *order)
+    await connection.executemany(INSERT_LINE, lines)
+
+
+async def get(connection: Connection, order_id: str, *, lock: bool = False) -> Row | None:
+    return await connection.fetchrow(_LOCK if lock else _GET, order_id)
+
+
+async def lines(connection: Connection, order_id: str) -> list[Row]:
+    return await connection.fetch(_LINES, order_id)
+
+
+async def page(connection: Connection, before: int, limit: int, status: str | None) -> list[Row]:
+    if status is None:
+        return await connection.fetch(_PAGE, before, limit)
+    return await connection.fetch(_PAGE_BY_STATUS, before, limit, status)
+
+
+async def lines_of(connection: Connection, order_ids: list[str]) -> list[Row]:
+    if not order_ids:
+        return []
+    return await connection.fetch(_lines_of(len(order_ids)), *order_ids)
+
+
+async def record_invoiced(
+    connection: Connection, updates: list[Sequence[Any]], order_id: str, status: str, at: Any
+) -> None:
+    await connection.executemany(_UPDATE_LINE, updates)
+    await connection.execute(_UPDATE_STATUS, order_id, status, at)

@@ -1,0 +1,114 @@
+"""Orders: what a customer bought, with exact per-line nets and per-rate taxes."""
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from invoicing import serialize
+from invoicing.db.database import Connection, Row
+from invoicing.errors import NotFound, ValidationFailed
+from invoicing.ids import is_id, new_id
+from invoicing.money import MAX_AMOUNT, ZERO, line_amount, totals
+from invoicing.orders import repository
+from invoicing.orders.schemas import OrderCreate
+from invoicing.pagination import decode_cursor, page
+from invoicing.times import now
+from invoicing.tokens.service import Principal
+
+ORDER_NOT_FOUND = "Order not found"
+
+
+async def create(
+    connection: Connection, caller: Principal, payload: OrderCreate, default_currency: str
+) -> dict[str, Any]:
+    currency = payload.currency or default_currency
+    amounts = [line_amount(li.quantity, li.unitPrice, currency) for li in payload.lineItems]
+    order_totals = totals(zip(amounts, (li.taxRate for li in payload.lineItems)), currency)
+    if order_totals.total >= MAX_AMOUNT:
+        raise ValidationFailed(
+            f"lineItems: the order total must be below {MAX_AMOUNT:f}",
+            errors=[{"field": "lineItems", "message": f"total must be below {MAX_AMOUNT:f}"}],
+        )
+    order_id, created_at = new_id(), now()
+    customer = payload.customer
+    await repository.insert(
+        connection,
+        (
+            order_id, customer.name, customer.email, customer.address, currency,
+            order_totals.subtotal, serialize.dumps_taxes(order_totals.taxes),
+            order_totals.tax_total, order_totals.total, "open",
+            serialize.dumps_meta_fields(payload.metaFields),
+            caller.id, caller.name, caller.type, created_at, created_at,
+        ),
+        [
+            (new_id(), order_id, position, li.name, li.sku, li.quantity, li.unitPrice,
+             li.taxRate, amount, ZERO, ZERO)
+            for position, (li, amount) in enumerate(zip(payload.lineItems, amounts, strict=True))
+        ],
+    )
+    return await get(connection, order_id)
+
+
+async def get(connection: Connection, order_id: str) -> dict[str, Any]:
+    row = await repository.get(connection, order_id) if is_id(order_id) else None
+    if row is None:
+        raise NotFound(ORDER_NOT_FOUND)
+    return to_json(row, await repository.lines(connection, order_id))
+
+
+async def list_page(
+    connection: Connection, limit: int, cursor: str | None, status: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    rows = await repository.page(connection, decode_cursor(cursor), limit + 1, status)
+    rows = rows[: limit + 1]
+    next_cursor = page([row["seq"] for row in rows], limit)
+    rows = rows[:limit]
+    lines_by_order: dict[str, list[Row]] = defaultdict(list)
+    for line in await repository.lines_of(connection, [row["id"] for row in rows]):
+        lines_by_order[line["order_id"]].append(line)
+    return [to_json(row, lines_by_order[row["id"]]) for row in rows], next_cursor
+
+
+def to_json(row: Row, lines: list[Row]) -> dict[str, Any]:
+    created_at, updated_at = serialize.timestamps(row)
+    money = serialize.money
+    return {
+        "id": row["id"],
+        "_id": row["id"],
+        "customer": {
+            "name": row["customer_name"],
+            "email": row["customer_email"],
+            "address": row["customer_address"],
+        },
+        "currency": row["currency"],
+        "lineItems": [
+            {
+                "id": line["id"],
+                "name": line["name"],
+                "sku": line["sku"],
+                "quantity": money(line["quantity"]),
+                "unitPrice": money(line["unit_price"]),
+                "taxRate": money(line["tax_rate"]),
+                "amount": money(line["amount"]),
+                "invoicedQuantity": money(line["invoiced_quantity"]),
+            }
+            for line in lines
+        ],
+        "subtotal": money(row["subtotal"]),
+        "taxes": serialize.taxes(row["taxes"]),
+        "taxTotal": money(row["tax_total"]),
+        "total": money(row["total"]),
+        "status": row["status"],
+        "metaFields": serialize.meta_fields(row["meta_fields"]),
+        "createdBy": serialize.creator(row),
+        "createdAt": created_at,
+        "updatedAt": updated_at,
+    }
+
+
+def remaining(line: Row) -> tuple[Decimal, Decimal]:
+    """What is left to invoice on an order line: (quantity, net amount)."""
+    return (
+        Decimal(line["quantity"]) - Decimal(line["invoiced_quantity"]),
+        Decimal(line["amount"]) - Decimal(line["invoiced_amount"]),
+    )

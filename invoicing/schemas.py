@@ -1,0 +1,73 @@
+"""Pieces shared by every resource's schemas: metaFields, money in, and the response envelopes."""
+
+from decimal import Decimal
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class MetaField(Strict):
+    key: str = Field(min_length=1, max_length=40)
+    value: str = Field(max_length=500)
+
+
+def _unique_keys(fields: list[MetaField]) -> list[MetaField]:
+    keys = [field.key for field in fields]
+    if len(keys) != len(set(keys)):
+        raise ValueError("keys must be unique")
+    return fields
+
+
+MetaFields = Annotated[list[MetaField], Field(max_length=50), AfterValidator(_unique_keys)]
+
+Quantity = Annotated[
+    Decimal, Field(gt=0, le=10**9, decimal_places=3, allow_inf_nan=False, examples=[30])
+]
+
+
+class Envelope(BaseModel, Generic[T]):
+    success: bool = True
+    data: T
+
+
+class CreatedEnvelope(Envelope[T], Generic[T]):
+    message: str
+
+
+class ListEnvelope(BaseModel, Generic[T]):
+    success: bool = True
+    data: list[T]
+    nextCursor: str | None
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorEnvelope(BaseModel):
+    success: bool = False
+    message: str
+    errors: list[ErrorDetail] | None = None
+
+
+class Creator(BaseModel):
+    id: str
+    name: str
+    type: str
+
+
+class TaxOut(BaseModel):
+    rate: float
+    taxable: float
+    amount: float
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorEnvelope} for status in statuses}

@@ -1,0 +1,16 @@
+"""Times are UTC with millisecond precision and serialize as `2025-12-08T20:43:20.608Z`."""
+
+from datetime import UTC, datetime
+
+
+def now() -> datetime:
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def iso(value: datetime | str) -> str:
+    """A stored time as ISO 8601: SQLite keeps the string, PostgreSQL returns a datetime."""
+    if isinstance(value, str):
+        return value
+    value = value.astimezone(UTC)
+    return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}Z"

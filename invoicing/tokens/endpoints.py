@@ -1,0 +1,43 @@
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from invoicing import context
+from invoicing.http import json_bytes, ok, parse
+from invoicing.openapi import body
+from invoicing.schemas import CreatedEnvelope, Envelope, error_responses
+from invoicing.tokens import service
+from invoicing.tokens.schemas import NewTokenOut, TokenCreate, TokenOut
+
+router = APIRouter(prefix="/tokens", tags=["tokens"], responses=error_responses(401, 403))
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CreatedEnvelope[NewTokenOut],
+    responses=error_responses(400, 415),
+    openapi_extra=body(TokenCreate),
+)
+async def create_token(request: Request) -> Response:
+    context.admin(request)
+    payload = await parse(request, TokenCreate)
+    async with context.database(request).write() as connection:
+        token, secret = await service.create(connection, payload.name, payload.type)
+    return json_bytes(ok({**token, "token": secret}, message="Token created successfully"), 201)
+
+
+@router.get("", response_model=Envelope[list[TokenOut]])
+async def list_tokens(request: Request, include_revoked: bool = False) -> Response:
+    context.admin(request)
+    async with context.database(request).read() as connection:
+        tokens = await service.list_tokens(connection, include_revoked=include_revoked)
+    return json_bytes(ok(tokens))
+
+
+@router.delete("/{token_id}", response_model=CreatedEnvelope[TokenOut], responses=error_responses(404))
+async def revoke_token(request: Request, token_id: str) -> Response:
+    context.admin(request)
+    async with context.database(request).write() as connection:
+        token = await service.revoke(connection, token_id)
+    return json_bytes(ok(token, message="Token revoked"))

@@ -1,0 +1,81 @@
+"""Access tokens: random 256-bit secrets, of which only a SHA-256 hash is stored."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from invoicing.db.database import Connection, Database, Row
+from invoicing.errors import NotFound
+from invoicing.ids import is_id, new_id
+from invoicing.times import iso, now
+from invoicing.tokens import repository
+
+TokenType = Literal["admin", "api"]
+SECRET_PREFIX = "inv_"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who holds the token of the current request."""
+
+    id: str
+    name: str
+    type: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.type == "admin"
+
+    def as_creator(self) -> dict[str, str]:
+        return {"id": self.id, "name": self.name, "type": self.type}
+
+
+def hash_secret(secret: str) -> str:
+    # The secret has 256 random bits, so a fast hash is as strong as a slow one here.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def authenticate(database: Database, secret: str) -> Principal | None:
+    async with database.read() as connection:
+        row = await repository.authenticate(connection, hash_secret(secret))
+    return None if row is None else Principal(row["id"], row["name"], row["type"])
+
+
+async def create(connection: Connection, name: str, type: TokenType) -> tuple[dict[str, Any], str]:
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    token_id, created_at = new_id(), now()
+    await repository.insert(connection, token_id, name, type, hash_secret(secret), created_at)
+    token = {"id": token_id, "_id": token_id, "name": name, "type": type,
+             "createdAt": iso(created_at), "revokedAt": None}
+    return token, secret
+
+
+async def list_tokens(connection: Connection, *, include_revoked: bool) -> list[dict[str, Any]]:
+    return [serialize(row) for row in await repository.list_all(connection, include_revoked=include_revoked)]
+
+
+async def revoke(connection: Connection, token_id: str) -> dict[str, Any]:
+    row = await repository.revoke(connection, token_id, now()) if is_id(token_id) else None
+    if row is None:
+        existing = await repository.get(connection, token_id) if is_id(token_id) else None
+        if existing is None:
+            raise NotFound("Token not found")
+        row = existing  # already revoked: revoking again changes nothing
+    return serialize(row)
+
+
+async def count(connection: Connection) -> int:
+    return await repository.count(connection)
+
+
+def serialize(row: Row) -> dict[str, Any]:
+    revoked_at = row["revoked_at"]
+    return {
+        "id": row["id"],
+        "_id": row["id"],
+        "name": row["name"],
+        "type": row["type"],
+        "createdAt": iso(row["created_at"]),
+        "revokedAt": None if revoked_at is None else iso(revoked_at),
+    }

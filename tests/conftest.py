@@ -1,0 +1,174 @@
+"""One real database per backend per test run (migrated with Alembic), the real app over it, and a
+clean slate for every test. PostgreSQL tests need INVOICING_TEST_POSTGRES_URL or a server on
+127.0.0.1:5432; without one they are skipped, loudly, except in CI where they fail."""
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from fastapi.testclient import TestClient
+
+from invoicing.app import create_app
+from invoicing.config import Settings
+from invoicing.db.database import Database, Query
+from invoicing.db.migrate import upgrade
+from invoicing.tokens import service as tokens
+
+POSTGRES_URL = os.environ.get(
+    "INVOICING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+POSTGRES_REQUIRED = bool(os.environ.get("CI") or os.environ.get("INVOICING_TEST_POSTGRES_URL"))
+_postgres_problem: str | None = None
+_skipped_postgres = 0
+
+TABLES = (
+    "idempotency_keys", "invoice_mails", "invoice_lines", "invoices", "order_lines", "orders",
+    "tokens",
+)
+_RESET = [Query(f"DELETE FROM {table}") for table in TABLES] + [
+    Query("UPDATE counters SET value = 0 WHERE name = 'invoice'")
+]
+
+
+def _check_postgres() -> str | None:
+    async def probe() -> None:
+        connection = await asyncpg.connect(POSTGRES_URL, timeout=3)
+        await connection.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _postgres_problem
+    _postgres_problem = _check_postgres()
+    if _postgres_problem and POSTGRES_REQUIRED:
+        raise pytest.UsageError(
+            f"PostgreSQL is required here (CI or INVOICING_TEST_POSTGRES_URL is set) but "
+            f"{POSTGRES_URL} cannot be reached: {_postgres_problem}"
+        )
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _postgres_problem:
+        terminalreporter.write_sep(
+            "!", f"PostgreSQL tests SKIPPED: {POSTGRES_URL} not reachable ({_postgres_problem})",
+            yellow=True,
+        )
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, dropped at the end."""
+    if _postgres_problem:
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+    name = f"invoicing_test_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield _with_database(POSTGRES_URL, name)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'invoicing.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def outbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("outbox")
+
+
+@pytest.fixture(scope="session")
+def app_client(database_url: str, outbox: Path) -> Iterator[TestClient]:
+    settings = Settings(database_url=database_url, outbox_dir=outbox, smtp_url=None)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+def run(client: TestClient, work: Any) -> Any:
+    """Run `await work(database)` on the app's own event loop."""
+    database: Database = client.app.state.database  # type: ignore[attr-defined]
+    return client.portal.call(work, database)  # type: ignore[union-attr]
+
+
+def create_token(client: TestClient, name: str = "Sam Nabahani", type: str = "admin") -> tuple[str, str]:
+    """A new token: (id, secret)."""
+
+    async def work(database: Database) -> tuple[str, str]:
+        async with database.write() as connection:
+            token, secret = await tokens.create(connection, name, type)  # type: ignore[arg-type]
+        return token["id"], secret
+
+    result: tuple[str, str] = run(client, work)
+    return result
+
+
+@pytest.fixture
+def client(app_client: TestClient) -> TestClient:
+    async def reset(database: Database) -> None:
+        async with database.write() as connection:
+            for query in _RESET:
+                await connection.execute(query)
+
+    run(app_client, reset)
+    app_client.headers.clear()
+    return app_client
+
+
+class Api:
+    """The client with a token: `api.post("/orders", json=...)`."""
+
+    def __init__(self, client: TestClient, secret: str, token_id: str) -> None:
+        self.client = client
+        self.secret = secret
+        self.token_id = token_id
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {"accessToken": self.secret, **kwargs.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Any:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def api(client: TestClient) -> Api:
+    token_id, secret = create_token(client)
+    return Api(client, secret, token_id)

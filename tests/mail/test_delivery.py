@@ -1,0 +1,213 @@
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP as SMTPServer
+from aiosmtpd.smtp import Envelope, Session
+from pypdf import PdfReader
+
+from invoicing.documents.model import DocumentLine, DocumentTax, InvoiceDocument
+from invoicing.documents.pdf import render_invoice_pdf
+from invoicing.mail.delivery import MailDeliveryError, deliver, parse_smtp_url
+from invoicing.mail.message import InvalidRecipient, compose_invoice_email, parse_recipient
+
+SENDER = "Northwind Billing <billing@northwind.example>"
+DOC = InvoiceDocument(
+    seller_name="Northwind Trading Co.",
+    seller_address="400 Market St\nSan Francisco",
+    customer_name="Acme <GmbH>",
+    customer_email="ap@acme.example",
+    customer_address=None,
+    number="42",
+    issued_at="2025-12-08T20:43:20.608Z",
+    order_id="6932f96b8cd64c28a4fb5873",
+    currency="USD",
+    locale="en_US",
+    lines=(
+        DocumentLine(
+            "Widget", "W-1", Decimal(30), Decimal("19.99"), Decimal("8.25"), Decimal("599.70")
+        ),
+    ),
+    taxes=(DocumentTax(Decimal("8.25"), Decimal("599.70"), Decimal("49.48")),),
+    subtotal=Decimal("599.70"),
+    tax_total=Decimal("49.48"),
+    total=Decimal("649.18"),
+)
+PDF = render_invoice_pdf(DOC)
+
+
+class Collector:
+    def __init__(self, refuse_rcpt: str = "") -> None:
+        self.envelopes: list[Envelope] = []
+        self.refuse_rcpt = refuse_rcpt  # refuse addresses starting with this ("" refuses none)
+
+    async def handle_RCPT(
+        self,
+        server: SMTPServer,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if self.refuse_rcpt and address.startswith(self.refuse_rcpt):
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def smtp_server(handler: Collector) -> Iterator[int]:
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+def _message(recipient: str = "ap@acme.example") -> EmailMessage:
+    now = datetime(2025, 12, 9, 8, 0, tzinfo=UTC)
+    return compose_invoice_email(DOC, PDF, sender=SENDER, recipient=recipient, now=now)
+
+
+def _pdf_text(message: Any) -> str:
+    attachments = list(message.iter_attachments())
+    assert len(attachments) == 1
+    part = attachments[0]
+    assert part.get_content_type() == "application/pdf"
+    assert part.get_filename() == "invoice-42.pdf"
+    reader = PdfReader(io.BytesIO(part.get_content()))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_compose_builds_summary_and_attachment() -> None:
+    message = _message()
+    assert message["Subject"] == "Invoice 42 from Northwind Trading Co."
+    assert message["To"] == "ap@acme.example"
+    assert message["Date"] == "Tue, 09 Dec 2025 08:00:00 +0000"
+    assert message["Message-ID"].endswith("@northwind.example>")
+    body = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert body is not None and html is not None
+    assert "$649.18" in body.get_content() and "December 8, 2025" in body.get_content()
+    assert "Acme &lt;GmbH&gt;" in html.get_content()
+    assert "649.18" in _pdf_text(message)
+
+
+def test_smtp_delivery_reaches_server() -> None:
+    handler = Collector()
+    with smtp_server(handler) as port:
+        deliver(_message(), smtp_url=f"smtp://127.0.0.1:{port}", outbox_dir=Path("unused"))
+    [envelope] = handler.envelopes
+    assert envelope.mail_from == "billing@northwind.example"
+    assert envelope.rcpt_tos == ["ap@acme.example"]
+    assert isinstance(envelope.content, bytes)
+    received = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert received["Subject"] == "Invoice 42 from Northwind Trading Co."
+    assert "Invoice" in _pdf_text(received) and "42" in _pdf_text(received)
+
+
+def test_refused_recipient_raises() -> None:
+    handler = Collector(refuse_rcpt="ap@")
+    with smtp_server(handler) as port, pytest.raises(MailDeliveryError, match="did not accept"):
+        deliver(_message(), smtp_url=f"smtp://127.0.0.1:{port}", outbox_dir=Path("unused"))
+
+
+def test_partly_refused_recipients_raise() -> None:
+    message = _message()
+    message.replace_header("To", "ap@acme.example, nobody@acme.example")
+    handler = Collector(refuse_rcpt="nobody@")
+    refused = r"refused recipient\(s\): nobody@acme"
+    with smtp_server(handler) as port, pytest.raises(MailDeliveryError, match=refused):
+        deliver(message, smtp_url=f"smtp://127.0.0.1:{port}", outbox_dir=Path("unused"))
+
+
+def test_unreachable_server_raises_quickly() -> None:
+    port = _free_port()  # nothing listens there any more
+    started = time.monotonic()
+    with pytest.raises(MailDeliveryError, match="could not be reached") as info:
+        deliver(
+            _message(),
+            smtp_url=f"smtp://u:s3cret@127.0.0.1:{port}",
+            outbox_dir=Path("unused"),
+            timeout=2,
+        )
+    assert time.monotonic() - started < 2
+    assert isinstance(info.value.__cause__, OSError)
+    assert "s3cret" not in str(info.value)
+
+
+def test_outbox_writes_parseable_eml(tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    deliver(_message(), smtp_url=None, outbox_dir=outbox)
+    [written] = list(outbox.iterdir())  # no temp file left behind
+    assert written.suffix == ".eml" and written.name.endswith("-invoice-42.eml")
+    parsed = email.message_from_bytes(written.read_bytes(), policy=email.policy.default)
+    assert parsed["To"] == "ap@acme.example"
+    assert "649.18" in _pdf_text(parsed)
+
+
+def test_parse_smtp_url() -> None:
+    plain = parse_smtp_url("smtp://mailer%40corp:p%3Ass@mail.example")
+    assert (plain.host, plain.port, plain.username, plain.password) == (
+        "mail.example",
+        25,
+        "mailer@corp",
+        "p:ss",
+    )
+    assert "p:ss" not in repr(plain)
+    tls = parse_smtp_url("smtps://mail.example")
+    assert tls.implicit_tls and tls.port == 465 and tls.username is None
+    assert parse_smtp_url("smtp://127.0.0.1:2525").port == 2525
+    for bad in ("http://mail.example", "mail.example:25", "smtp://", "smtp://h:99999"):
+        with pytest.raises(ValueError):
+            parse_smtp_url(bad)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a@b.com\r\nBcc: x@y.com",
+        "a@b.com\nBcc: x@y.com",
+        "not-an-email",
+        "a@b.com, c@d.com",
+        "a@b.com; c@d.com",
+        "Someone <a@b.com>",
+        "",
+    ],
+)
+def test_parse_recipient_rejects(value: str) -> None:
+    with pytest.raises(InvalidRecipient):
+        parse_recipient(value)
+
+
+def test_parse_recipient_accepts_and_normalizes() -> None:
+    assert parse_recipient("Someone@Example.com") == "Someone@example.com"
+    assert parse_recipient("  ap@acme.example ") == "ap@acme.example"
+    with pytest.raises(ValueError):  # InvalidRecipient is a ValueError
+        compose_invoice_email(DOC, PDF, sender=SENDER, recipient="x@y.com\r\nBcc: z@w.com")
