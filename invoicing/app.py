@@ -1,5 +1,6 @@
 """The ASGI application."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,6 +22,7 @@ from invoicing.errors import (
 )
 from invoicing.http import describe, error_body, field_name, json_bytes
 from invoicing.invoices.endpoints import router as invoices
+from invoicing.mail.delivery import parse_smtp_url
 from invoicing.middleware import Authenticate, LimitBody, RequestContext
 from invoicing.operations import router as operations
 from invoicing.orders.endpoints import router as orders
@@ -36,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logs.configure(settings.log_level)
+        app.state.pdf_slots = asyncio.Semaphore(2)
         await database.connect()
         try:
             yield
@@ -49,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         redoc_url=None,
     )
+    if settings.smtp_url:
+        parse_smtp_url(settings.smtp_url)  # a malformed URL stops the start, not the first send
     app.state.settings = settings
     app.state.database = database
     for router in (orders, invoices, tokens, operations):

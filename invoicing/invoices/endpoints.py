@@ -6,8 +6,8 @@ from starlette.responses import Response
 
 from invoicing import context, idempotency
 from invoicing.http import json_bytes, ok, ok_page, parse
-from invoicing.invoices import service
-from invoicing.invoices.schemas import InvoiceCreate, InvoiceOut, InvoiceUpdate
+from invoicing.invoices import documents, service
+from invoicing.invoices.schemas import InvoiceCreate, InvoiceOut, InvoiceUpdate, SendRequest
 from invoicing.openapi import body
 from invoicing.schemas import CreatedEnvelope, Envelope, ListEnvelope, error_responses
 
@@ -64,3 +64,36 @@ async def update_invoice(request: Request, invoice_id: str) -> Response:
     async with context.database(request).write() as connection:
         invoice = await service.update_meta_fields(connection, invoice_id, payload.metaFields)
     return json_bytes(ok(invoice, message="Invoice updated successfully"))
+
+
+@router.get(
+    "/{invoice_id}/pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+        **error_responses(404),
+    },
+)
+async def get_invoice_pdf(request: Request, invoice_id: str) -> Response:
+    document = await documents.load(context.database(request), invoice_id, request.app.state.settings)
+    pdf = await documents.render(document, request.app.state.pdf_slots)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="invoice-{document.number}.pdf"'},
+    )
+
+
+@router.post(
+    "/{invoice_id}/send",
+    response_model=CreatedEnvelope[InvoiceOut],
+    responses=error_responses(400, 404, 413, 415, 502),
+    openapi_extra=body(SendRequest),
+)
+async def send_invoice(request: Request, invoice_id: str) -> Response:
+    payload = await parse(request, SendRequest)
+    invoice, recipient = await documents.send(
+        context.database(request), invoice_id, payload.to, request.app.state.settings,
+        request.app.state.pdf_slots,
+    )
+    return json_bytes(ok(invoice, message=f"Invoice sent to {recipient}"))

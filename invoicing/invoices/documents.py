@@ -1,0 +1,83 @@
+"""An invoice as a document: its PDF, and its delivery by email (recorded only once accepted)."""
+
+import asyncio
+from typing import Any
+
+from invoicing.config import Settings
+from invoicing.db.database import Database
+from invoicing.documents.model import InvoiceDocument
+from invoicing.documents.pdf import render_invoice_pdf
+from invoicing.errors import BadGateway, NotFound, ValidationFailed
+from invoicing.invoices import repository, service
+from invoicing.mail.delivery import MailDeliveryError, deliver
+from invoicing.mail.message import InvalidRecipient, compose_invoice_email, parse_recipient
+from invoicing.orders import repository as orders
+from invoicing.times import now
+
+SEND_FAILED = "The invoice email could not be sent"
+
+
+async def load(database: Database, invoice_id: str, settings: Settings) -> InvoiceDocument:
+    async with database.read() as connection:
+        invoice = await service.get(connection, invoice_id)
+        order = await orders.get(connection, invoice["order"])
+    if order is None:  # an invoice's order is never deleted; kept for the type checker
+        raise NotFound(service.INVOICE_NOT_FOUND)
+    customer = {
+        "name": order["customer_name"],
+        "email": order["customer_email"],
+        "address": order["customer_address"],
+    }
+    return InvoiceDocument.from_invoice(
+        invoice,
+        customer,
+        seller_name=settings.seller_name,
+        seller_address=settings.seller_address,
+        locale=settings.locale,
+    )
+
+
+async def render(document: InvoiceDocument, slots: asyncio.Semaphore) -> bytes:
+    """Render off the event loop, at most `slots` at once: rendering is CPU-bound and holds the
+    GIL for most of its time, so more at once would only make every request wait."""
+    async with slots:
+        return await asyncio.to_thread(render_invoice_pdf, document)
+
+
+async def send(
+    database: Database, invoice_id: str, to: str | None, settings: Settings, slots: asyncio.Semaphore
+) -> tuple[dict[str, Any], str]:
+    """Email the invoice with its PDF; only after the server accepted it is the mail recorded."""
+    document = await load(database, invoice_id, settings)
+    recipient = to if to is not None else document.customer_email
+    if not recipient:
+        raise ValidationFailed(
+            "to is required: the order's customer has no email address",
+            errors=[{"field": "to", "message": "is required"}],
+        )
+    try:
+        recipient = parse_recipient(recipient)
+    except InvalidRecipient as error:
+        raise ValidationFailed(str(error), errors=[{"field": "to", "message": str(error)}]) from None
+    pdf = await render(document, slots)
+    message = compose_invoice_email(document, pdf, sender=settings.mail_from, recipient=recipient)
+    try:
+        await asyncio.to_thread(
+            deliver,
+            message,
+            smtp_url=settings.smtp_url,
+            outbox_dir=settings.outbox_dir,
+            timeout=settings.smtp_timeout,
+        )
+    except (MailDeliveryError, OSError):
+        raise BadGateway(SEND_FAILED) from None
+    async with database.write() as connection:
+        row = await repository.record_mail(connection, invoice_id, recipient, now())
+        if row is None:
+            raise NotFound(service.INVOICE_NOT_FOUND)
+        invoice = service.to_json(
+            row,
+            await repository.lines(connection, invoice_id),
+            await repository.mails(connection, invoice_id),
+        )
+    return invoice, recipient
