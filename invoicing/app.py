@@ -67,8 +67,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added innermost first: RequestContext wraps everything, then auth, then the body limits.
     app.add_middleware(LimitBody)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
-                           allow_headers=["*"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
     app.add_middleware(Authenticate)
     app.add_middleware(RequestContext)
     openapi.install(app)
@@ -86,10 +90,11 @@ async def _http_error(request: Request, error: HTTPException) -> Response:
 
 
 async def _validation_error(request: Request, error: RequestValidationError) -> Response:
-    errors = [
-        {"field": field_name(tuple(e["loc"][1:])), "message": describe({**e, "loc": tuple(e["loc"][1:]) or ("body",)})}
-        for e in error.errors()
-    ]
+    errors = []
+    for detail in error.errors():
+        # Drop FastAPI's "query"/"path" prefix: the field is what the client named.
+        detail = {**detail, "loc": tuple(detail["loc"][1:]) or ("body",)}
+        errors.append({"field": field_name(detail["loc"]), "message": describe(detail)})  # type: ignore[arg-type]
     first = errors[0]
     return json_bytes(
         error_body(f"Validation error: {first['field']} {first['message']}", errors), 400

@@ -1,15 +1,18 @@
 """`invoicing`: serve, migrate, and manage access tokens."""
 
 import asyncio
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
 
 from invoicing.config import get_settings
-from invoicing.db.database import create_database
+from invoicing.db.database import Connection, create_database
 from invoicing.db.migrate import upgrade
 from invoicing.tokens import service as tokens
+
+T = TypeVar("T")
 
 app = typer.Typer(no_args_is_help=True, help="The invoicing service.")
 tokens_app = typer.Typer(no_args_is_help=True, help="Manage access tokens.")
@@ -27,7 +30,9 @@ def serve(
     upgrade(settings.database_url)
     secret = asyncio.run(_bootstrap_token())
     if secret is not None:
-        typer.echo("No access tokens existed, so an admin token was created. It is shown only once:")
+        typer.echo(
+            "No access tokens existed, so an admin token was created. It is shown only once:"
+        )
         typer.echo(secret)
     uvicorn.run(
         "invoicing.app:create_app",
@@ -86,7 +91,7 @@ def revoke_token(token_id: str) -> None:
     typer.echo(f"Revoked {token_id}")
 
 
-async def _write(work):  # type: ignore[no-untyped-def]
+async def _write(work: Callable[[Connection], Awaitable[T]]) -> T:
     settings = get_settings()
     database = create_database(settings.database_url, timeout=settings.db_timeout)
     await database.connect()
@@ -98,7 +103,7 @@ async def _write(work):  # type: ignore[no-untyped-def]
 
 
 async def _bootstrap_token() -> str | None:
-    async def create_if_none(connection):  # type: ignore[no-untyped-def]
+    async def create_if_none(connection: Connection) -> str | None:
         if await tokens.count(connection) > 0:
             return None
         _, secret = await tokens.create(connection, "admin", "admin")

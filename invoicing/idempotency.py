@@ -73,7 +73,12 @@ async def run(
     moment = now()
     try:
         async with database.write() as connection:
-            if await connection.fetchval(_CLAIM, token_id, key, request_hash, moment, moment - RETENTION) is None:
+            if (
+                await connection.fetchval(
+                    _CLAIM, token_id, key, request_hash, moment, moment - RETENTION
+                )
+                is None
+            ):
                 raise _KeyTaken
             body = await create(connection)
             await connection.execute(_COMPLETE, token_id, key, 201, body.decode())
@@ -95,5 +100,3 @@ async def _replay(request: Request, token_id: str, key: str, request_hash: str) 
     return json_bytes(
         stored["response"].encode(), stored["status_code"], {"Idempotent-Replayed": "true"}
     )
-
-

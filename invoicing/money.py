@@ -1,4 +1,4 @@
-"""Exact money rules (EN 16931): per-line nets, per-rate tax, currency minor units, half-up rounding."""
+"""Exact money (EN 16931): per-line nets, per-rate tax, currency minor units, half-up rounding."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,7 +20,7 @@ CURRENCIES: frozenset[str] = frozenset(list_currencies())
 
 @cache
 def minor_unit(currency: str) -> Decimal:
-    """The currency's smallest unit as an exponent: Decimal('0.01') for USD, Decimal('1') for JPY."""
+    """The currency's smallest unit: Decimal('0.01') for USD, Decimal('1') for JPY."""
     return Decimal(1).scaleb(-get_currency_precision(currency))
 
 
@@ -48,7 +48,7 @@ class Totals:
 
 
 def totals(lines: Iterable[tuple[Decimal, Decimal]], currency: str) -> Totals:
-    """Totals of (net amount, tax rate) pairs: tax is computed once per rate on the rate's taxable sum."""
+    """Totals of (net amount, tax rate) pairs: tax is computed once per rate, on its taxable sum."""
     taxable_by_rate: dict[Decimal, Decimal] = {}
     subtotal = ZERO
     for amount, rate in lines:

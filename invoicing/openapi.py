@@ -24,7 +24,9 @@ def body(model: type[BaseModel], *, idempotent: bool = False) -> dict[str, Any]:
     extra: dict[str, Any] = {
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": {"$ref": _REF.format(model=model.__name__)}}},
+            "content": {
+                "application/json": {"schema": {"$ref": _REF.format(model=model.__name__)}}
+            },
         }
     }
     if idempotent:

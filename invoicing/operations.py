@@ -14,15 +14,19 @@ router = APIRouter(tags=["operations"])
 
 @router.get(
     "/health",
-    responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}},
-               **error_responses(503)},
+    responses={
+        200: {"content": {"application/json": {"example": {"status": "ok"}}}},
+        **error_responses(503),
+    },
 )
 async def health(request: Request) -> Response:
     try:
         await context.database(request).ping()
     except (DatabaseUnavailable, OSError, TimeoutError):
         return json_bytes(
-            b'{"success":false,"message":"' + DATABASE_UNAVAILABLE.encode() + b'","status":"unavailable"}',
+            b'{"success":false,"message":"'
+            + DATABASE_UNAVAILABLE.encode()
+            + b'","status":"unavailable"}',
             503,
         )
     return json_bytes(b'{"status":"ok"}')

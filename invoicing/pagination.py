@@ -21,7 +21,9 @@ def decode_cursor(cursor: str | None) -> int:
             return int(text[1:])
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
-    raise ValidationFailed("cursor is invalid", errors=[{"field": "cursor", "message": "is invalid"}])
+    raise ValidationFailed(
+        "cursor is invalid", errors=[{"field": "cursor", "message": "is invalid"}]
+    )
 
 
 def page(rows: list[int], limit: int) -> str | None:

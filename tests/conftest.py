@@ -27,7 +27,12 @@ _postgres_problem: str | None = None
 _skipped_postgres = 0
 
 TABLES = (
-    "idempotency_keys", "invoice_mails", "invoice_lines", "invoices", "order_lines", "orders",
+    "idempotency_keys",
+    "invoice_mails",
+    "invoice_lines",
+    "invoices",
+    "order_lines",
+    "orders",
     "tokens",
 )
 _RESET = [Query(f"DELETE FROM {table}") for table in TABLES] + [
@@ -42,7 +47,7 @@ def _check_postgres() -> str | None:
 
     try:
         asyncio.run(probe())
-    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception as error:
         return f"{type(error).__name__}: {error}"
     return None
 
@@ -60,7 +65,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _postgres_problem:
         terminalreporter.write_sep(
-            "!", f"PostgreSQL tests SKIPPED: {POSTGRES_URL} not reachable ({_postgres_problem})",
+            "!",
+            f"PostgreSQL tests SKIPPED: {POSTGRES_URL} not reachable ({_postgres_problem})",
             yellow=True,
         )
 
@@ -119,7 +125,9 @@ def run(client: TestClient, work: Any) -> Any:
     return client.portal.call(work, database)  # type: ignore[union-attr]
 
 
-def create_token(client: TestClient, name: str = "Sam Nabahani", type: str = "admin") -> tuple[str, str]:
+def create_token(
+    client: TestClient, name: str = "Sam Nabahani", type: str = "admin"
+) -> tuple[str, str]:
     """A new token: (id, secret)."""
 
     async def work(database: Database) -> tuple[str, str]:

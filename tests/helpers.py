@@ -29,5 +29,13 @@ def create_invoice(api: Any, order_id: str, **body: Any) -> dict[str, Any]:
     return invoice
 
 
-def line(name: str, quantity: Any, unit_price: Any, tax_rate: Any = 0, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "quantity": quantity, "unitPrice": unit_price, "taxRate": tax_rate, **extra}
+def line(
+    name: str, quantity: Any, unit_price: Any, tax_rate: Any = 0, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "quantity": quantity,
+        "unitPrice": unit_price,
+        "taxRate": tax_rate,
+        **extra,
+    }

@@ -11,8 +11,12 @@ def test_bearer_token_works_like_access_token(client, api):
 
 
 def test_unauthenticated_requests_never_learn_whether_a_resource_exists(client):
-    for method, path in [("GET", "/invoices/693738682fa9114d9af87d29"), ("GET", "/nowhere"),
-                         ("DELETE", "/invoices"), ("POST", "/tokens")]:
+    for method, path in [
+        ("GET", "/invoices/693738682fa9114d9af87d29"),
+        ("GET", "/nowhere"),
+        ("DELETE", "/invoices"),
+        ("POST", "/tokens"),
+    ]:
         response = client.request(method, path)
         assert response.status_code == 401
         assert response.json() == {"success": False, "message": "Invalid or missing access token"}
@@ -36,8 +40,13 @@ def test_content_type_must_be_json(api):
     for headers in ({"Content-Type": "text/plain"}, {}):
         response = api.post("/orders", content=b'{"a": 1}', headers=headers)
         assert response.status_code == 415
-        assert response.json() == {"success": False, "message": "Content-Type must be application/json"}
-    ok = api.post("/invoices", content=b"{}", headers={"Content-Type": "application/json; charset=utf-8"})
+        assert response.json() == {
+            "success": False,
+            "message": "Content-Type must be application/json",
+        }
+    ok = api.post(
+        "/invoices", content=b"{}", headers={"Content-Type": "application/json; charset=utf-8"}
+    )
     assert ok.status_code == 400
 
 
@@ -64,11 +73,17 @@ def test_unexpected_errors_are_a_clean_500(api, monkeypatch):
     monkeypatch.setattr(service, "get", broken)
     response = api.get("/invoices/693738682fa9114d9af87d29")
     assert response.status_code == 500
-    assert response.json() == {"success": False, "message": "An error occurred while fetching the invoice"}
+    assert response.json() == {
+        "success": False,
+        "message": "An error occurred while fetching the invoice",
+    }
     monkeypatch.setattr(service, "create", broken)
     response = api.post("/invoices", json={"orderId": create_order(api)["id"]})
     assert response.status_code == 500
-    assert response.json() == {"success": False, "message": "An error occurred while creating the invoice"}
+    assert response.json() == {
+        "success": False,
+        "message": "An error occurred while creating the invoice",
+    }
 
 
 def test_security_headers(api):
@@ -96,7 +111,8 @@ def test_idempotency_key_with_a_different_body(api):
     response = api.post("/orders", json=order_body(currency="EUR"), headers=headers)
     assert response.status_code == 409
     assert response.json() == {
-        "success": False, "message": "Idempotency key was already used with a different request"
+        "success": False,
+        "message": "Idempotency key was already used with a different request",
     }
 
 
@@ -115,13 +131,30 @@ def test_idempotency_is_per_token(client, api):
 def test_failed_requests_are_not_kept(api):
     order = create_order(api)
     headers = {"Idempotency-Key": "retry-me"}
-    failed = api.post("/invoices", json={"orderId": order["id"], "lineItems": [
-        {"lineItemId": order["lineItems"][0]["id"], "quantity": 99}]}, headers=headers)
+    failed = api.post(
+        "/invoices",
+        json={
+            "orderId": order["id"],
+            "lineItems": [{"lineItemId": order["lineItems"][0]["id"], "quantity": 99}],
+        },
+        headers=headers,
+    )
     assert failed.status_code == 400
-    fixed = api.post("/invoices", json={"orderId": order["id"], "lineItems": [
-        {"lineItemId": order["lineItems"][0]["id"], "quantity": 99}]}, headers=headers)
+    fixed = api.post(
+        "/invoices",
+        json={
+            "orderId": order["id"],
+            "lineItems": [{"lineItemId": order["lineItems"][0]["id"], "quantity": 99}],
+        },
+        headers=headers,
+    )
     assert fixed.status_code == 400  # same body, still failing, still not stored
-    assert api.post("/invoices", json={"orderId": "69ab24db449866373d5e3e35"}, headers=headers).status_code == 404
+    assert (
+        api.post(
+            "/invoices", json={"orderId": "69ab24db449866373d5e3e35"}, headers=headers
+        ).status_code
+        == 404
+    )
 
 
 def test_idempotency_key_length(api):
@@ -144,8 +177,10 @@ def test_pagination_returns_every_row_once_while_rows_arrive(api):
     assert seen == list(reversed(created))
 
 
-@pytest.mark.parametrize("params", [{"cursor": "garbage!"}, {"cursor": "' OR 1=1"}, {"limit": 0},
-                                    {"limit": 101}, {"limit": "x"}])
+@pytest.mark.parametrize(
+    "params",
+    [{"cursor": "garbage!"}, {"cursor": "' OR 1=1"}, {"limit": 0}, {"limit": 101}, {"limit": "x"}],
+)
 def test_bad_list_parameters(api, params):
     response = api.get("/invoices", params=params)
     assert response.status_code == 400
@@ -164,10 +199,21 @@ def test_health_and_metrics_need_no_token(client, api):
 
 def test_openapi_describes_every_endpoint(client):
     schema = client.get("/openapi.json").json()
-    assert {"/orders", "/orders/{order_id}", "/invoices", "/invoices/{invoice_id}",
-            "/invoices/{invoice_id}/pdf", "/invoices/{invoice_id}/send", "/tokens",
-            "/tokens/{token_id}", "/health", "/metrics"} <= schema["paths"].keys()
+    assert {
+        "/orders",
+        "/orders/{order_id}",
+        "/invoices",
+        "/invoices/{invoice_id}",
+        "/invoices/{invoice_id}/pdf",
+        "/invoices/{invoice_id}/send",
+        "/tokens",
+        "/tokens/{token_id}",
+        "/health",
+        "/metrics",
+    } <= schema["paths"].keys()
     create = schema["paths"]["/invoices"]["post"]
-    assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("InvoiceCreate")
+    assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "InvoiceCreate"
+    )
     assert {"201", "400", "401", "404", "409"} <= create["responses"].keys()
     assert "InvoiceCreate" in schema["components"]["schemas"]

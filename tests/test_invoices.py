@@ -8,8 +8,17 @@ import pytest
 from tests.helpers import WIDGET, create_invoice, create_order, line
 
 SOURCE_PAGE_FIELDS = {
-    "id", "_id", "order", "entityId", "lineItems", "total", "createdBy", "metaFields",
-    "mailsSent", "createdAt", "updatedAt",
+    "id",
+    "_id",
+    "order",
+    "entityId",
+    "lineItems",
+    "total",
+    "createdBy",
+    "metaFields",
+    "mailsSent",
+    "createdAt",
+    "updatedAt",
 }
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
@@ -22,7 +31,7 @@ def test_create_and_get_carry_every_field_of_both_source_pages(api):
     assert body["success"] is True
     assert body["message"] == "Invoice created successfully"
     created = body["data"]
-    assert SOURCE_PAGE_FIELDS <= created.keys()
+    assert created.keys() >= SOURCE_PAGE_FIELDS
     got = api.get(f"/invoices/{created['id']}")
     assert got.status_code == 200
     assert got.json() == {"success": True, "data": created}
@@ -38,7 +47,10 @@ def test_create_and_get_carry_every_field_of_both_source_pages(api):
     assert item["quantity"] == 30 and isinstance(item["quantity"], int)
     assert re.fullmatch(r"[0-9a-f]{24}", item["id"])
     assert (item["amount"], created["subtotal"], created["taxTotal"], created["total"]) == (
-        599.7, 599.7, 49.48, 649.18
+        599.7,
+        599.7,
+        49.48,
+        649.18,
     )
     assert created["taxes"] == [{"rate": 8.25, "taxable": 599.7, "amount": 49.48}]
 
@@ -112,7 +124,8 @@ def test_partial_invoices_and_the_remainder_rule(api):
     assert first["lineItems"][0]["amount"] == 0.33 and first["total"] == 0.33
     assert api.get(f"/orders/{order['id']}").json()["data"]["status"] == "partially_invoiced"
     second = create_invoice(
-        api, order["id"],
+        api,
+        order["id"],
         lineItems=[{"lineItemId": thing, "quantity": 1}, {"lineItemId": widget, "quantity": 10}],
     )
     assert [li["amount"] for li in second["lineItems"]] == [0.33, 199.9]
@@ -129,10 +142,14 @@ def test_partial_quantity_errors_name_the_line(api):
     cases = [
         ({"lineItemId": widget, "quantity": 0}, "lineItems[0].quantity must be greater than 0"),
         ({"lineItemId": widget, "quantity": -1}, "lineItems[0].quantity must be greater than 0"),
-        ({"lineItemId": "69ab24db449866373d5e3e35", "quantity": 1},
-         "lineItems[0].lineItemId 69ab24db449866373d5e3e35 is not a line item of this order"),
-        ({"lineItemId": widget, "quantity": 31},
-         f"lineItems[0].quantity 31 exceeds the 30 left to invoice on line item {widget}"),
+        (
+            {"lineItemId": "69ab24db449866373d5e3e35", "quantity": 1},
+            "lineItems[0].lineItemId 69ab24db449866373d5e3e35 is not a line item of this order",
+        ),
+        (
+            {"lineItemId": widget, "quantity": 31},
+            f"lineItems[0].quantity 31 exceeds the 30 left to invoice on line item {widget}",
+        ),
     ]
     for item, message in cases:
         response = api.post("/invoices", json={"orderId": order["id"], "lineItems": [item]})
@@ -140,10 +157,12 @@ def test_partial_quantity_errors_name_the_line(api):
         assert response.json()["message"] == f"Validation error: {message}"
     create_invoice(api, order["id"], lineItems=[{"lineItemId": widget, "quantity": 25}])
     response = api.post(
-        "/invoices", json={"orderId": order["id"], "lineItems": [{"lineItemId": widget, "quantity": 6}]}
+        "/invoices",
+        json={"orderId": order["id"], "lineItems": [{"lineItemId": widget, "quantity": 6}]},
     )
     assert response.json()["message"] == (
-        f"Validation error: lineItems[0].quantity 6 exceeds the 5 left to invoice on line item {widget}"
+        "Validation error: lineItems[0].quantity 6 exceeds the 5 left to invoice "
+        f"on line item {widget}"
     )
 
 
@@ -192,7 +211,9 @@ def test_patch_replaces_meta_fields_only(api):
     refused = api.patch(f"/invoices/{invoice['id']}", json={"metaFields": [], "total": 1})
     assert refused.status_code == 400
     assert api.get(f"/invoices/{invoice['id']}").json()["data"]["total"] == 649.18
-    assert api.patch("/invoices/693738682fa9114d9af87d29", json={"metaFields": []}).status_code == 404
+    assert (
+        api.patch("/invoices/693738682fa9114d9af87d29", json={"metaFields": []}).status_code == 404
+    )
 
 
 def test_list_filtered_by_order(api):

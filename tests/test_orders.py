@@ -13,7 +13,9 @@ def test_order_object(api):
     assert order["id"] == order["_id"]
     assert order["status"] == "open"
     assert order["customer"] == {
-        "name": "Acme GmbH", "email": "billing@acme.example", "address": "Main St 1"
+        "name": "Acme GmbH",
+        "email": "billing@acme.example",
+        "address": "Main St 1",
     }
     [item] = order["lineItems"]
     assert item["amount"] == 599.7 and item["invoicedQuantity"] == 0
@@ -33,7 +35,11 @@ def test_order_object(api):
         # KWD has three: 1.2345 x 1 -> 1.235 (half up, not banker's 1.234)
         ("KWD", [line("A", 1, "1.2345")], {"subtotal": 1.235, "total": 1.235}),
         ("USD", [line("A", "0.005", 1)], {"subtotal": 0.01}),  # half up at .5
-        ("EUR", [line("A", "2.5", "19.99", 19)], {"subtotal": 49.98, "taxTotal": 9.5, "total": 59.48}),
+        (
+            "EUR",
+            [line("A", "2.5", "19.99", 19)],
+            {"subtotal": 49.98, "taxTotal": 9.5, "total": 59.48},
+        ),
         ("USD", [line("A", 7, "3684.78")], {"subtotal": 25793.46}),
     ],
 )
@@ -60,9 +66,15 @@ def test_default_currency(api):
         ({"customer": {}}, "customer.name is required"),
         ({"lineItems": []}, "lineItems must have at least 1 item(s)"),
         ({"lineItems": [line("A", 0, 1)]}, "lineItems[0].quantity must be greater than 0"),
-        ({"lineItems": [line("A", "1.0001", 1)]}, "lineItems[0].quantity must have at most 3 decimals"),
+        (
+            {"lineItems": [line("A", "1.0001", 1)]},
+            "lineItems[0].quantity must have at most 3 decimals",
+        ),
         ({"lineItems": [line("A", 1, -1)]}, "lineItems[0].unitPrice must be at least 0"),
-        ({"lineItems": [line("A", 1, "0.12345")]}, "lineItems[0].unitPrice must have at most 4 decimals"),
+        (
+            {"lineItems": [line("A", 1, "0.12345")]},
+            "lineItems[0].unitPrice must have at most 4 decimals",
+        ),
         ({"lineItems": [line("A", 1, "abc")]}, "lineItems[0].unitPrice must be a number"),
         ({"lineItems": [line("A", 1, 1, 101)]}, "lineItems[0].taxRate must be at most 100"),
         ({"lineItems": [{"quantity": 1, "unitPrice": 1}]}, "lineItems[0].name is required"),
@@ -70,11 +82,23 @@ def test_default_currency(api):
         ({"lineItems": [line("A", 1, 1)] * 501}, "lineItems must have at most 500 items"),
         ({"metaFields": [{"key": "a", "value": "1"}] * 2}, "metaFields keys must be unique"),
         ({"metaFields": [{"key": "", "value": "1"}]}, "metaFields[0].key is required"),
-        ({"metaFields": [{"key": "k" * 41, "value": "1"}]}, "metaFields[0].key must be at most 40 characters"),
-        ({"metaFields": [{"key": "k", "value": "v" * 501}]}, "metaFields[0].value must be at most 500 characters"),
-        ({"metaFields": [{"key": f"k{i}", "value": ""} for i in range(51)]}, "metaFields must have at most 50 items"),
+        (
+            {"metaFields": [{"key": "k" * 41, "value": "1"}]},
+            "metaFields[0].key must be at most 40 characters",
+        ),
+        (
+            {"metaFields": [{"key": "k", "value": "v" * 501}]},
+            "metaFields[0].value must be at most 500 characters",
+        ),
+        (
+            {"metaFields": [{"key": f"k{i}", "value": ""} for i in range(51)]},
+            "metaFields must have at most 50 items",
+        ),
         ({"metaFields": [{"key": "k", "value": 5}]}, "metaFields[0].value must be a string"),
-        ({"lineItems": [line("A", 10**9, 10**11)]}, "lineItems: the order total must be below 1000000000000"),
+        (
+            {"lineItems": [line("A", 10**9, 10**11)]},
+            "lineItems: the order total must be below 1000000000000",
+        ),
     ],
 )
 def test_validation(api, change, message):
@@ -104,5 +128,9 @@ def test_list_by_status(api):
         status: [o["id"] for o in api.get("/orders", params={"status": status}).json()["data"]]
         for status in ("open", "invoiced", "partially_invoiced")
     }
-    assert by_status == {"open": [open_order["id"]], "invoiced": [invoiced["id"]], "partially_invoiced": []}
+    assert by_status == {
+        "open": [open_order["id"]],
+        "invoiced": [invoiced["id"]],
+        "partially_invoiced": [],
+    }
     assert api.get("/orders", params={"status": "paid"}).status_code == 400

@@ -23,10 +23,17 @@ def test_create_list_revoke(client, api):
 def test_api_tokens_cannot_manage_tokens(client):
     token_id, secret = create_token(client, "shop", "api")
     shop = Api(client, secret, token_id)
-    for method, path in [("GET", "/tokens"), ("POST", "/tokens"), ("DELETE", f"/tokens/{token_id}")]:
+    for method, path in [
+        ("GET", "/tokens"),
+        ("POST", "/tokens"),
+        ("DELETE", f"/tokens/{token_id}"),
+    ]:
         response = shop.request(method, path, json={"name": "x"})
         assert response.status_code == 403
-        assert response.json() == {"success": False, "message": "This action requires an admin access token"}
+        assert response.json() == {
+            "success": False,
+            "message": "This action requires an admin access token",
+        }
 
 
 def test_only_the_hash_is_stored(client, api):

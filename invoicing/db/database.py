@@ -1,4 +1,4 @@
-"""A thin async layer over the raw drivers: sqlite3 for the embedded default, asyncpg for PostgreSQL.
+"""A thin async layer over the raw drivers: sqlite3 (the embedded default) and asyncpg.
 
 The request path runs a handful of statements per request, so it talks to the drivers directly
 (statements are prepared once by each driver's statement cache) instead of through an ORM session.
@@ -9,7 +9,7 @@ import re
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -27,11 +27,11 @@ sqlite3.register_adapter(datetime, iso)
 
 
 class DatabaseUnavailable(Exception):
-    """The database did not answer in time (down, unreachable, or locked beyond the busy timeout)."""
+    """The database did not answer in time (down, unreachable, or locked past the busy timeout)."""
 
 
 class Query:
-    """One SQL statement written once in PostgreSQL's form ($1, FOR UPDATE) and derived for SQLite."""
+    """A statement written once in PostgreSQL's form ($1, FOR UPDATE), derived for SQLite."""
 
     __slots__ = ("postgres", "sqlite")
 
@@ -69,15 +69,15 @@ class Database(ABC):
     async def close(self) -> None: ...
 
     @abstractmethod
-    def read(self) -> "AsyncIterator[Connection]":
+    def read(self) -> AbstractAsyncContextManager[Connection]:
         """A connection for reads (each statement sees committed data)."""
 
     @abstractmethod
-    def write(self) -> "AsyncIterator[Connection]":
+    def write(self) -> AbstractAsyncContextManager[Connection]:
         """A transaction, committed when the block ends and rolled back if it raises."""
 
     async def ping(self) -> None:
-        async with self.read() as connection:  # type: ignore[attr-defined]
+        async with self.read() as connection:
             await connection.fetchval(_PING)
 
 
@@ -151,7 +151,7 @@ class SQLiteDatabase(Database):
         return self._db, self._connection
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[Connection]:  # type: ignore[override]
+    async def read(self) -> AsyncIterator[Connection]:
         _, connection = self._get()
         try:
             yield connection
@@ -159,7 +159,7 @@ class SQLiteDatabase(Database):
             raise _unavailable(error) from error
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[Connection]:  # type: ignore[override]
+    async def write(self) -> AsyncIterator[Connection]:
         db, connection = self._get()
         if self._in_transaction:
             raise RuntimeError("a SQLite transaction awaited something real: this is a bug")
@@ -263,11 +263,11 @@ class PostgresDatabase(Database):
             raise DatabaseUnavailable(str(error)) from error
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[Connection]:  # type: ignore[override]
+    async def read(self) -> AsyncIterator[Connection]:
         async with self._acquire() as conn:
             yield PostgresConnection(conn)
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[Connection]:  # type: ignore[override]
+    async def write(self) -> AsyncIterator[Connection]:
         async with self._acquire() as conn, conn.transaction():
             yield PostgresConnection(conn)

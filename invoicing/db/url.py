@@ -22,7 +22,7 @@ def sqlite_path(url: str) -> str:
 
 
 def postgres_dsn(url: str) -> str:
-    scheme, rest = url.split("://", 1)
+    _, rest = url.split("://", 1)
     return f"postgresql://{rest}"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from weasyprint import HTML  # type: ignore[import-untyped]
+from weasyprint import HTML
 
 from invoicing.documents.model import InvoiceDocument
 

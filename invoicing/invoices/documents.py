@@ -45,7 +45,11 @@ async def render(document: InvoiceDocument, slots: asyncio.Semaphore) -> bytes:
 
 
 async def send(
-    database: Database, invoice_id: str, to: str | None, settings: Settings, slots: asyncio.Semaphore
+    database: Database,
+    invoice_id: str,
+    to: str | None,
+    settings: Settings,
+    slots: asyncio.Semaphore,
 ) -> tuple[dict[str, Any], str]:
     """Email the invoice with its PDF; only after the server accepted it is the mail recorded."""
     document = await load(database, invoice_id, settings)
@@ -58,7 +62,9 @@ async def send(
     try:
         recipient = parse_recipient(recipient)
     except InvalidRecipient as error:
-        raise ValidationFailed(str(error), errors=[{"field": "to", "message": str(error)}]) from None
+        raise ValidationFailed(
+            str(error), errors=[{"field": "to", "message": str(error)}]
+        ) from None
     pdf = await render(document, slots)
     message = compose_invoice_email(document, pdf, sender=settings.mail_from, recipient=recipient)
     try:

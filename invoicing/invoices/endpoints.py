@@ -75,7 +75,9 @@ async def update_invoice(request: Request, invoice_id: str) -> Response:
     },
 )
 async def get_invoice_pdf(request: Request, invoice_id: str) -> Response:
-    document = await documents.load(context.database(request), invoice_id, request.app.state.settings)
+    document = await documents.load(
+        context.database(request), invoice_id, request.app.state.settings
+    )
     pdf = await documents.render(document, request.app.state.pdf_slots)
     return Response(
         pdf,
@@ -93,7 +95,10 @@ async def get_invoice_pdf(request: Request, invoice_id: str) -> Response:
 async def send_invoice(request: Request, invoice_id: str) -> Response:
     payload = await parse(request, SendRequest)
     invoice, recipient = await documents.send(
-        context.database(request), invoice_id, payload.to, request.app.state.settings,
+        context.database(request),
+        invoice_id,
+        payload.to,
+        request.app.state.settings,
         request.app.state.pdf_slots,
     )
     return json_bytes(ok(invoice, message=f"Invoice sent to {recipient}"))

@@ -14,8 +14,19 @@ _LINE_COLUMNS = "id, invoice_id, order_line_id, name, sku, quantity, unit_price,
 
 _NEXT_NUMBER = Query("UPDATE counters SET value = value + 1 WHERE name = 'invoice' RETURNING value")
 INSERT_COLUMNS = (
-    "id", "number", "order_id", "currency", "subtotal", "taxes", "tax_total", "total",
-    "meta_fields", "created_by_id", "created_by_name", "created_by_type", "created_at",
+    "id",
+    "number",
+    "order_id",
+    "currency",
+    "subtotal",
+    "taxes",
+    "tax_total",
+    "total",
+    "meta_fields",
+    "created_by_id",
+    "created_by_name",
+    "created_by_type",
+    "created_at",
     "updated_at",
 )
 _INSERT = Query(
@@ -63,7 +74,9 @@ async def next_number(connection: Connection) -> int:
     return int(await connection.fetchval(_NEXT_NUMBER))
 
 
-async def insert(connection: Connection, invoice: Sequence[Any], lines: list[Sequence[Any]]) -> None:
+async def insert(
+    connection: Connection, invoice: Sequence[Any], lines: list[Sequence[Any]]
+) -> None:
     await connection.execute(_INSERT, *invoice)
     await connection.executemany(_INSERT_LINE, lines)
 
@@ -100,7 +113,9 @@ async def update_meta_fields(
     return await connection.fetchrow(_UPDATE_META, invoice_id, meta_fields, at)
 
 
-async def record_mail(connection: Connection, invoice_id: str, sent_to: str, at: datetime) -> Row | None:
+async def record_mail(
+    connection: Connection, invoice_id: str, sent_to: str, at: datetime
+) -> Row | None:
     row = await connection.fetchrow(_TOUCH, invoice_id, at)
     if row is not None:
         await connection.execute(_INSERT_MAIL, invoice_id, sent_to, at)

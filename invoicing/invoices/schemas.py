@@ -11,7 +11,9 @@ class InvoiceLineIn(Strict):
 class InvoiceCreate(Strict):
     orderId: str = Field(min_length=1, examples=["69ab24db449866373d5e3e35"])
     lineItems: list[InvoiceLineIn] | None = Field(
-        default=None, min_length=1, max_length=500,
+        default=None,
+        min_length=1,
+        max_length=500,
         description="Invoice only these quantities; without it, everything not yet invoiced.",
     )
     metaFields: MetaFields = []

@@ -1,6 +1,7 @@
-"""Invoices: numbered, gapless, never beyond what was ordered; the financial content never changes."""
+"""Invoices: gapless numbers, never beyond what was ordered, financial content fixed at creation."""
 
 from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -22,9 +23,13 @@ INVOICE_NOT_FOUND = "Invoice not found"
 FULLY_INVOICED = "Order is already fully invoiced"
 
 
-async def create(connection: Connection, caller: Principal, payload: InvoiceCreate) -> dict[str, Any]:
+async def create(
+    connection: Connection, caller: Principal, payload: InvoiceCreate
+) -> dict[str, Any]:
     """Must run in a write transaction: the order stays locked until it ends."""
-    order = await orders.get(connection, payload.orderId, lock=True) if is_id(payload.orderId) else None
+    order = (
+        await orders.get(connection, payload.orderId, lock=True) if is_id(payload.orderId) else None
+    )
     if order is None:
         raise NotFound(ORDER_NOT_FOUND)
     order_lines = await orders.lines(connection, order["id"])
@@ -46,36 +51,62 @@ async def create(connection: Connection, caller: Principal, payload: InvoiceCrea
             amount = left_amount
         else:
             amount = line_amount(quantity, Decimal(line["unit_price"]), currency)
-        lines.append({
-            "id": new_id(), "order_line_id": line["id"], "name": line["name"], "sku": line["sku"],
-            "quantity": quantity, "unit_price": Decimal(line["unit_price"]),
-            "tax_rate": Decimal(line["tax_rate"]), "amount": amount,
-        })
+        lines.append(
+            {
+                "id": new_id(),
+                "order_line_id": line["id"],
+                "name": line["name"],
+                "sku": line["sku"],
+                "quantity": quantity,
+                "unit_price": Decimal(line["unit_price"]),
+                "tax_rate": Decimal(line["tax_rate"]),
+                "amount": amount,
+            }
+        )
         invoiced[line["id"]] = (
             Decimal(line["invoiced_quantity"]) + quantity,
             Decimal(line["invoiced_amount"]) + amount,
         )
     invoice_totals = totals(((li["amount"], li["tax_rate"]) for li in lines), currency)
     fully_invoiced = all(
-        invoiced.get(line["id"], (Decimal(line["invoiced_quantity"]),))[0] == Decimal(line["quantity"])
+        invoiced.get(line["id"], (Decimal(line["invoiced_quantity"]),))[0]
+        == Decimal(line["quantity"])
         for line in order_lines
     )
 
     created_at = now()
     row = {
-        "id": new_id(), "number": await repository.next_number(connection),
-        "order_id": order["id"], "currency": currency, "subtotal": invoice_totals.subtotal,
-        "taxes": serialize.dumps_taxes(invoice_totals.taxes), "tax_total": invoice_totals.tax_total,
-        "total": invoice_totals.total, "meta_fields": serialize.dumps_meta_fields(payload.metaFields),
-        "created_by_id": caller.id, "created_by_name": caller.name,
-        "created_by_type": caller.type, "created_at": created_at, "updated_at": created_at,
+        "id": new_id(),
+        "number": await repository.next_number(connection),
+        "order_id": order["id"],
+        "currency": currency,
+        "subtotal": invoice_totals.subtotal,
+        "taxes": serialize.dumps_taxes(invoice_totals.taxes),
+        "tax_total": invoice_totals.tax_total,
+        "total": invoice_totals.total,
+        "meta_fields": serialize.dumps_meta_fields(payload.metaFields),
+        "created_by_id": caller.id,
+        "created_by_name": caller.name,
+        "created_by_type": caller.type,
+        "created_at": created_at,
+        "updated_at": created_at,
     }
     await repository.insert(
         connection,
         [row[column] for column in repository.INSERT_COLUMNS],
         [
-            (li["id"], row["id"], position, li["order_line_id"], li["name"], li["sku"],
-             li["quantity"], li["unit_price"], li["tax_rate"], li["amount"])
+            (
+                li["id"],
+                row["id"],
+                position,
+                li["order_line_id"],
+                li["name"],
+                li["sku"],
+                li["quantity"],
+                li["unit_price"],
+                li["tax_rate"],
+                li["amount"],
+            )
             for position, li in enumerate(lines)
         ],
     )
@@ -97,7 +128,9 @@ def _pick(order_lines: list[Row], requested: list[InvoiceLineIn]) -> list[tuple[
         field = f"lineItems[{index}]"
         line = by_id.get(item.lineItemId)
         if line is None:
-            raise _invalid(f"{field}.lineItemId", f"{item.lineItemId} is not a line item of this order")
+            raise _invalid(
+                f"{field}.lineItemId", f"{item.lineItemId} is not a line item of this order"
+            )
         if item.lineItemId in seen:
             raise _invalid(f"{field}.lineItemId", f"{item.lineItemId} is listed more than once")
         seen.add(item.lineItemId)
@@ -121,7 +154,9 @@ async def get(connection: Connection, invoice_id: str) -> dict[str, Any]:
     if row is None:
         raise NotFound(INVOICE_NOT_FOUND)
     return to_json(
-        row, await repository.lines(connection, invoice_id), await repository.mails(connection, invoice_id)
+        row,
+        await repository.lines(connection, invoice_id),
+        await repository.mails(connection, invoice_id),
     )
 
 
@@ -151,11 +186,13 @@ async def update_meta_fields(
     if row is None:
         raise NotFound(INVOICE_NOT_FOUND)
     return to_json(
-        row, await repository.lines(connection, invoice_id), await repository.mails(connection, invoice_id)
+        row,
+        await repository.lines(connection, invoice_id),
+        await repository.mails(connection, invoice_id),
     )
 
 
-def to_json(row: Row, lines: list[Row], mails: list[Row]) -> dict[str, Any]:
+def to_json(row: Row, lines: Sequence[Row], mails: Sequence[Row]) -> dict[str, Any]:
     created_at, updated_at = serialize.timestamps(row)
     money = serialize.money
     return {

@@ -15,7 +15,9 @@ def _known_currency(code: str) -> str:
     return code
 
 
-Currency = Annotated[str, Field(min_length=3, max_length=3, examples=["USD"]), AfterValidator(_known_currency)]
+Currency = Annotated[
+    str, Field(min_length=3, max_length=3, examples=["USD"]), AfterValidator(_known_currency)
+]
 UnitPrice = Annotated[
     Decimal, Field(ge=0, le=10**11, decimal_places=4, allow_inf_nan=False, examples=[19.99])
 ]

@@ -23,7 +23,9 @@ async def create(
 ) -> dict[str, Any]:
     currency = payload.currency or default_currency
     amounts = [line_amount(li.quantity, li.unitPrice, currency) for li in payload.lineItems]
-    order_totals = totals(zip(amounts, (li.taxRate for li in payload.lineItems)), currency)
+    order_totals = totals(
+        zip(amounts, (li.taxRate for li in payload.lineItems), strict=True), currency
+    )
     if order_totals.total >= MAX_AMOUNT:
         raise ValidationFailed(
             f"lineItems: the order total must be below {MAX_AMOUNT:f}",
@@ -34,15 +36,37 @@ async def create(
     await repository.insert(
         connection,
         (
-            order_id, customer.name, customer.email, customer.address, currency,
-            order_totals.subtotal, serialize.dumps_taxes(order_totals.taxes),
-            order_totals.tax_total, order_totals.total, "open",
+            order_id,
+            customer.name,
+            customer.email,
+            customer.address,
+            currency,
+            order_totals.subtotal,
+            serialize.dumps_taxes(order_totals.taxes),
+            order_totals.tax_total,
+            order_totals.total,
+            "open",
             serialize.dumps_meta_fields(payload.metaFields),
-            caller.id, caller.name, caller.type, created_at, created_at,
+            caller.id,
+            caller.name,
+            caller.type,
+            created_at,
+            created_at,
         ),
         [
-            (new_id(), order_id, position, li.name, li.sku, li.quantity, li.unitPrice,
-             li.taxRate, amount, ZERO, ZERO)
+            (
+                new_id(),
+                order_id,
+                position,
+                li.name,
+                li.sku,
+                li.quantity,
+                li.unitPrice,
+                li.taxRate,
+                amount,
+                ZERO,
+                ZERO,
+            )
             for position, (li, amount) in enumerate(zip(payload.lineItems, amounts, strict=True))
         ],
     )

@@ -35,7 +35,9 @@ async def list_tokens(request: Request, include_revoked: bool = False) -> Respon
     return json_bytes(ok(tokens))
 
 
-@router.delete("/{token_id}", response_model=CreatedEnvelope[TokenOut], responses=error_responses(404))
+@router.delete(
+    "/{token_id}", response_model=CreatedEnvelope[TokenOut], responses=error_responses(404)
+)
 async def revoke_token(request: Request, token_id: str) -> Response:
     context.admin(request)
     async with context.database(request).write() as connection:

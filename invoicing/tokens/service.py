@@ -46,13 +46,22 @@ async def create(connection: Connection, name: str, type: TokenType) -> tuple[di
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     token_id, created_at = new_id(), now()
     await repository.insert(connection, token_id, name, type, hash_secret(secret), created_at)
-    token = {"id": token_id, "_id": token_id, "name": name, "type": type,
-             "createdAt": iso(created_at), "revokedAt": None}
+    token = {
+        "id": token_id,
+        "_id": token_id,
+        "name": name,
+        "type": type,
+        "createdAt": iso(created_at),
+        "revokedAt": None,
+    }
     return token, secret
 
 
 async def list_tokens(connection: Connection, *, include_revoked: bool) -> list[dict[str, Any]]:
-    return [serialize(row) for row in await repository.list_all(connection, include_revoked=include_revoked)]
+    return [
+        serialize(row)
+        for row in await repository.list_all(connection, include_revoked=include_revoked)
+    ]
 
 
 async def revoke(connection: Connection, token_id: str) -> dict[str, Any]:
