@@ -1,0 +1,235 @@
+"""One run: for each size and database, seed, start the service and the reference, drive wrk."""
+
+import base64
+import random
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import load, procs, rows, seed
+from bench.report import GET, LIST, ORDERS, PDF, POST, Key, Results, Sample
+
+ORDERS_PER_SECOND = 4000  # more open orders than any server here can invoice per second
+
+
+@dataclass
+class Options:
+    sizes: list[int]
+    dialects: list[str]
+    duration: float
+    repeat: int
+    connections: int
+    threads: int
+    soak: float  # seconds; 0 for none
+    keep: bool
+
+
+def _cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
+
+
+class Bench:
+    def __init__(self, options: Options, results: Results) -> None:
+        self.o = options
+        self.results = results
+
+    def measure(
+        self, server: procs.Server, script: Path, duration: float, connections: int | None = None
+    ) -> Sample:
+        pids = procs.tree(server.process.pid)
+        cpu = procs.cpu_seconds(pids)
+        with procs.MemorySampler(pids) as memory:
+            result = load.run(
+                server.url, script, duration, connections or self.o.connections, self.o.threads
+            )
+        cpu = procs.cpu_seconds(pids) - cpu
+        errors = result.non_2xx + result.socket_errors
+        if errors:
+            print(f"    ! {errors} non-2xx responses or socket errors")
+        return Sample(
+            result.rps,
+            result.p50_ms,
+            result.p99_ms,
+            cpu / max(result.requests, 1) * 1e6,
+            memory.peak / 2**20,
+            errors,
+        )
+
+    def scenario(
+        self,
+        size: int,
+        dialect: str,
+        name: str,
+        servers: list[procs.Server],
+        script: Callable[[], Path],
+    ) -> None:
+        for server in servers:  # warm-up: statement caches, pools, lazy imports
+            load.run(server.url, script(), 1, self.o.connections, self.o.threads)
+        for rep in range(self.o.repeat):
+            for server in servers:  # interleaved, so drifts of the machine hit both alike
+                sample = self.measure(server, script(), self.o.duration)
+                key = Key(size, dialect, name, server.name, server.workers)
+                self.results.add(key, sample)
+                print(
+                    f"  {name:<22} {server.name:<9} {server.workers}w rep {rep + 1}: "
+                    f"{sample.rps:8,.0f} req/s  p50 {sample.p50_ms:6.2f} ms  "
+                    f"p99 {sample.p99_ms:7.2f} ms  "
+                    f"{sample.cpu_us:6,.0f} µs CPU/req  {sample.rss_mb:5.0f} MB",
+                    flush=True,
+                )
+
+    def database(self, size: int, dialect: str, directory: Path) -> None:
+        target = seed.create(dialect, directory)
+        try:
+            self._database(size, dialect, directory, target)
+        finally:
+            seed.drop(target)
+
+    def _database(self, size: int, dialect: str, directory: Path, target: seed.Target) -> None:
+        print(f"\n== {dialect}, {size:,} invoices ({directory})", flush=True)
+        procs.cli(["migrate"], target.url, directory)
+        token = procs.cli(
+            ["tokens", "create", "--name", "bench", "--type", "admin"], target.url, directory
+        )
+        secret = token.strip().splitlines()[-1]
+        seeder = seed.Seeder(target)
+        seconds = seeder.invoices(size)
+        self.results.seeding.append(
+            f"{dialect}: {size:,} invoices (+ orders, 5 lines each) in {seconds:.1f} s"
+        )
+        print(f"  seeded in {seconds:.1f} s", flush=True)
+
+        rng = random.Random(size)
+        ids = [rows.invoice_id(i) for i in rng.sample(range(size), min(size, 100_000))]
+        ids_file = load.write_lines(directory / "ids.txt", ids)
+        cursors = [_cursor(rng.randint(size // 4, size // 2) + 1) for _ in range(1000)]
+        cursors_file = load.write_lines(directory / "cursors.txt", cursors)
+        scripts = directory / "scripts"
+        scripts.mkdir(exist_ok=True)
+        runs = iter(range(1_000_000))
+
+        def get_script() -> Path:
+            return load.write_script(
+                scripts / "get.lua", load.GET_INVOICE, token=secret, ids=ids_file, seed=next(runs)
+            )
+
+        def post_script() -> Path:
+            count = int(ORDERS_PER_SECOND * max(self.o.duration, 1))
+            orders = load.write_lines(
+                scripts / f"orders-{next(runs)}.txt", seeder.open_orders(count)
+            )
+            return load.write_script(
+                scripts / "post.lua", load.POST_INVOICE, token=secret, orders=orders
+            )
+
+        def order_script() -> Path:
+            return load.write_script(
+                scripts / "order.lua", load.POST_ORDER, token=secret, body=load.POST_ORDER_BODY
+            )
+
+        def list_script() -> Path:
+            return load.write_script(
+                scripts / "list.lua",
+                load.LIST_DEEP,
+                token=secret,
+                cursors=cursors_file,
+                seed=next(runs),
+            )
+
+        service = procs.start_service(target.url, 1, directory)
+        reference = procs.start_reference(target.url, 1, directory)
+        try:
+            self.scenario(size, dialect, GET, [service, reference], get_script)
+            self.scenario(size, dialect, POST, [service, reference], post_script)
+            self.scenario(size, dialect, LIST, [service], list_script)
+            self.scenario(size, dialect, ORDERS, [service], order_script)
+            if size == self.o.sizes[0]:
+                self.pdf(size, dialect, service, secret, ids, scripts, get_script)
+            if self.o.soak and dialect == self.o.dialects[0] and size == self.o.sizes[0]:
+                self.soak(service, scripts, secret, ids_file, seeder)
+        finally:
+            procs.stop(reference)
+            procs.stop(service)
+        if dialect == "postgresql":
+            service = procs.start_service(target.url, 2, directory)
+            try:
+                self.scenario(size, dialect, GET, [service], get_script)
+            finally:
+                procs.stop(service)
+
+    def pdf(
+        self,
+        size: int,
+        dialect: str,
+        service: procs.Server,
+        secret: str,
+        ids: list[str],
+        scripts: Path,
+        get_script: Callable[[], Path],
+    ) -> None:
+        request = urllib.request.Request(
+            f"{service.url}/invoices/{ids[0]}/pdf", headers={"Authorization": f"Bearer {secret}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                kind = response.headers.get("content-type", "")
+        except urllib.error.HTTPError as error:
+            note = f"GET /invoices/{{id}}/pdf answered {error.code}: PDF not measured ({dialect})"
+            if note not in self.results.notes:
+                self.results.notes.append(note)
+            print(f"  {note}")
+            return
+        if not kind.startswith("application/pdf"):
+            self.results.notes.append(f"GET /invoices/{{id}}/pdf answered {kind!r}, not a PDF")
+            return
+        pdf = load.write_script(
+            scripts / "pdf.lua", load.GET_PDF, token=secret, ids=scripts.parent / "ids.txt", seed=1
+        )
+        for rep in range(self.o.repeat):  # one request at a time: the latency of one PDF
+            sample = self.measure(service, pdf, self.o.duration, connections=1)
+            self.results.add(Key(size, dialect, PDF, "service", 1), sample)
+            print(f"  {PDF:<22} service   1w rep {rep + 1}: p50 {sample.p50_ms:.1f} ms", flush=True)
+        if self.results.pdf_stall is None:  # GET's tail alone, then while 2 connections fetch PDFs
+            time.sleep(1)  # let the last PDF finish
+            alone = self.measure(service, get_script(), self.o.duration)
+            with subprocess.Popen(
+                ["wrk", "-t1", "-c2", f"-d{self.o.duration + 2:g}s", "-s", str(pdf), service.url],
+                stdout=subprocess.DEVNULL,
+            ) as background:
+                time.sleep(1)
+                during = self.measure(service, get_script(), self.o.duration)
+                background.wait()
+            self.results.pdf_stall = (alone.p99_ms, during.p99_ms)
+
+    def soak(
+        self, service: procs.Server, scripts: Path, secret: str, ids_file: Path, seeder: seed.Seeder
+    ) -> None:
+        print(f"  soak: {self.o.soak:g} s of 3 GET : 1 POST /invoices", flush=True)
+        orders = load.write_lines(
+            scripts / "soak-orders.txt",
+            seeder.open_orders(int(ORDERS_PER_SECOND / 4 * self.o.soak)),
+        )
+        script = load.write_script(
+            scripts / "mixed.lua", load.MIXED, token=secret, ids=ids_file, orders=orders, seed=7
+        )
+        pids = procs.tree(service.process.pid)
+        with procs.MemorySampler(pids, interval=1.0) as memory:
+            load.run(service.url, script, self.o.soak, self.o.connections, self.o.threads)
+        self.results.soak = memory.samples
+
+
+def run(options: Options, results: Results) -> None:
+    bench = Bench(options, results)
+    for size in options.sizes:
+        for dialect in options.dialects:
+            if options.keep:
+                directory = Path(tempfile.mkdtemp(prefix=f"bench-{dialect}-"))
+                bench.database(size, dialect, directory)
+            else:
+                with tempfile.TemporaryDirectory(prefix=f"bench-{dialect}-") as name:
+                    bench.database(size, dialect, Path(name))
