@@ -8,25 +8,20 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import Response
 
-from invoicing import logs, openapi
+from invoicing import handlers, logs, openapi
 from invoicing.config import Settings, get_settings
 from invoicing.db.database import DatabaseUnavailable, create_database
-from invoicing.errors import (
-    DATABASE_UNAVAILABLE,
-    METHOD_NOT_ALLOWED,
-    NOT_FOUND,
-    AppError,
-)
-from invoicing.http import describe, error_body, field_name, json_bytes
+from invoicing.errors import AppError
+from invoicing.fastpath import FastPath
 from invoicing.invoices.endpoints import router as invoices
 from invoicing.mail.delivery import parse_smtp_url
 from invoicing.middleware import Authenticate, LimitBody, RequestContext
 from invoicing.operations import router as operations
 from invoicing.orders.endpoints import router as orders
 from invoicing.tokens.endpoints import router as tokens
+
+HOT_ROUTES = frozenset({"get_invoice", "create_invoice", "get_order", "create_order"})
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -59,12 +54,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (orders, invoices, tokens, operations):
         app.include_router(router)
 
-    app.add_exception_handler(AppError, _app_error)  # type: ignore[arg-type]
-    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(DatabaseUnavailable, _database_unavailable)
+    app.add_exception_handler(AppError, handlers.app_error)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, handlers.http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, handlers.validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DatabaseUnavailable, handlers.database_unavailable)
 
-    # Added innermost first: RequestContext wraps everything, then auth, then the body limits.
+    # Added innermost first: RequestContext wraps everything, then auth, then the body limits,
+    # then the hot routes' direct dispatch.
+    app.add_middleware(FastPath, routes=app.routes, names=HOT_ROUTES)
     app.add_middleware(LimitBody)
     if settings.cors_origins:
         app.add_middleware(
@@ -77,29 +74,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContext)
     openapi.install(app)
     return app
-
-
-async def _app_error(request: Request, error: AppError) -> Response:
-    return json_bytes(error_body(error.message, error.errors), error.status)
-
-
-async def _http_error(request: Request, error: HTTPException) -> Response:
-    messages = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED}
-    message = messages.get(error.status_code, str(error.detail))
-    return json_bytes(error_body(message), error.status_code, error.headers)
-
-
-async def _validation_error(request: Request, error: RequestValidationError) -> Response:
-    errors = []
-    for detail in error.errors():
-        # Drop FastAPI's "query"/"path" prefix: the field is what the client named.
-        detail = {**detail, "loc": tuple(detail["loc"][1:]) or ("body",)}
-        errors.append({"field": field_name(detail["loc"]), "message": describe(detail)})  # type: ignore[arg-type]
-    first = errors[0]
-    return json_bytes(
-        error_body(f"Validation error: {first['field']} {first['message']}", errors), 400
-    )
-
-
-async def _database_unavailable(request: Request, error: Exception) -> Response:
-    return json_bytes(error_body(DATABASE_UNAVAILABLE), 503, {"Retry-After": "1"})

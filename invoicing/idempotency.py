@@ -45,12 +45,15 @@ class _KeyTaken(Exception):
 
 
 async def parse(request: Request, model: type[Model]) -> tuple[Model, str]:
-    """The validated body and a fingerprint of the request (method, path, canonical body)."""
+    """The validated body and, when an Idempotency-Key is sent, a fingerprint of the request
+    (method, path, canonical body); without a key the fingerprint is not needed."""
     body = await json_body(request)
     try:
         payload = model.model_validate_json(body)
     except ValidationError as error:
         raise validation_failed(error) from None
+    if "idempotency-key" not in request.headers:
+        return payload, ""
     canonical = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
     digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + canonical)
     return payload, digest.hexdigest()

@@ -2,9 +2,9 @@
 access token (checked before anything else), then the body limits."""
 
 import asyncio
+import os
 import re
 import time
-import uuid
 from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -52,6 +52,7 @@ class RequestContext:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.access_log = logs.AccessLog()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,7 +60,10 @@ class RequestContext:
             return
         started = time.perf_counter()
         incoming = _header(scope, b"x-request-id")
-        request_id = incoming if incoming and _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        if incoming and _REQUEST_ID.fullmatch(incoming):
+            request_id = incoming
+        else:
+            request_id = os.urandom(16).hex()
         status = 500
         response_started = False
         extra = [(b"x-request-id", request_id.encode()), (b"x-content-type-options", b"nosniff")]
@@ -83,19 +87,15 @@ class RequestContext:
         finally:
             duration = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"
-            metrics.REQUESTS.labels(scope["method"], route, str(status)).inc()
-            metrics.LATENCY.labels(scope["method"], route).observe(duration)
-            logs.access.info(
-                "request",
-                extra={
-                    "fields": {
-                        "request_id": request_id,
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status,
-                        "duration_ms": round(duration * 1000, 3),
-                    }
-                },
+            metrics.observe(scope["method"], route, status, duration)
+            self.access_log.write(
+                {
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(duration * 1000, 3),
+                }
             )
 
 

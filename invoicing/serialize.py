@@ -1,12 +1,13 @@
 """Stored rows to the contract's JSON shapes (money as exact-to-the-digit JSON numbers)."""
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import orjson
 
 from invoicing.db.database import Row
-from invoicing.money import TaxLine, number
+from invoicing.money import TaxLine
 from invoicing.times import iso
 
 
@@ -16,13 +17,12 @@ def dumps_taxes(taxes: tuple[TaxLine, ...]) -> str:
     ).decode()
 
 
+@lru_cache(maxsize=4096)
 def taxes(stored: str) -> list[dict[str, Any]]:
+    """The stored breakdown as JSON (cached: few distinct breakdowns repeat across invoices;
+    callers only serialize the result, never change it)."""
     return [
-        {
-            "rate": number(Decimal(t["rate"])),
-            "taxable": number(Decimal(t["taxable"])),
-            "amount": number(Decimal(t["amount"])),
-        }
+        {"rate": money(t["rate"]), "taxable": money(t["taxable"]), "amount": money(t["amount"])}
         for t in orjson.loads(stored)
     ]
 
@@ -44,8 +44,14 @@ def creator(row: Row) -> dict[str, str]:
     }
 
 
-def money(value: Any) -> int | float:
-    return number(Decimal(value))
+def money(value: str | Decimal) -> int | float:
+    """A stored decimal (text on SQLite and from asyncpg, or a Decimal) as a JSON number.
+
+    float() of a decimal string rounds correctly, so for the < 16 significant digits that money
+    and quantities have here it is the double whose shortest repr is that decimal, the same as
+    number(Decimal(value)), at a fraction of the cost."""
+    as_float = float(value)
+    return int(as_float) if as_float.is_integer() else as_float
 
 
 def timestamps(row: Row) -> tuple[str, str]:

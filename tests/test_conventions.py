@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.helpers import create_invoice, create_order, order_body
+from tests.helpers import create_order, order_body
 
 
 def test_bearer_token_works_like_access_token(client, api):
@@ -188,13 +188,36 @@ def test_bad_list_parameters(api, params):
     assert response.json()["message"].startswith("Validation error: ")
 
 
+def metric(client, name: str) -> float:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    for text_line in response.text.splitlines():
+        if text_line.startswith(name + " ") or text_line.startswith(name + "{"):
+            return float(text_line.rsplit(" ", 1)[1])
+    return 0.0
+
+
 def test_health_and_metrics_need_no_token(client, api):
     assert client.get("/health").json() == {"status": "ok"}
-    create_invoice(api, create_order(api)["id"])
-    metrics = client.get("/metrics")
-    assert metrics.status_code == 200
-    assert "invoicing_requests_total" in metrics.text
-    assert "invoicing_invoices_created_total" in metrics.text
+    invoices_before = metric(client, "invoicing_invoices_created_total")
+    gets_before = metric(
+        client, 'invoicing_requests_total{method="GET",route="/orders/{order_id}",status="404"}'
+    )
+    order = create_order(api)
+    headers = {"Idempotency-Key": "once"}
+    api.post("/invoices", json={"orderId": order["id"]}, headers=headers)
+    api.post(
+        "/invoices", json={"orderId": order["id"]}, headers=headers
+    )  # a replay creates nothing
+    api.get("/orders/693738682fa9114d9af87d29")
+    assert metric(client, "invoicing_invoices_created_total") == invoices_before + 1
+    assert (
+        metric(
+            client, 'invoicing_requests_total{method="GET",route="/orders/{order_id}",status="404"}'
+        )
+        == gets_before + 1
+    )
+    assert "invoicing_request_duration_seconds_bucket" in client.get("/metrics").text
 
 
 def test_openapi_describes_every_endpoint(client):

@@ -225,6 +225,18 @@ _CONNECTION_ERRORS = (
 )
 
 
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # NUMERIC arrives as its exact text (like SQLite's TEXT money), not as a Decimal object.
+    await conn.set_type_codec(
+        "numeric", encoder=str, decoder=str, schema="pg_catalog", format="text"
+    )
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Released connections skip asyncpg's RESET ALL round trip: the service sets no session
+    state (no SET, LISTEN or session advisory locks), and transactions always end in their block."""
+
+
 class PostgresDatabase(Database):
     dialect = "postgresql"
 
@@ -244,6 +256,8 @@ class PostgresDatabase(Database):
             timeout=self.timeout,
             command_timeout=self.timeout,
             max_inactive_connection_lifetime=60,
+            init=_init_connection,
+            reset=_keep_session,
         )
         await self._pool
 
@@ -257,7 +271,9 @@ class PostgresDatabase(Database):
         if self._pool is None:
             raise DatabaseUnavailable("the database is not connected")
         try:
-            async with self._pool.acquire(timeout=self.timeout) as conn:
+            # No acquire timeout: statements are bounded by command_timeout, new connections by
+            # the pool's connect timeout, so a waiter always gets a connection or an error.
+            async with self._pool.acquire() as conn:
                 yield conn
         except _CONNECTION_ERRORS as error:
             raise DatabaseUnavailable(str(error)) from error

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from invoicing import context, idempotency
+from invoicing import context, idempotency, metrics
 from invoicing.http import json_bytes, ok, ok_page, parse
 from invoicing.invoices import documents, service
 from invoicing.invoices.schemas import InvoiceCreate, InvoiceOut, InvoiceUpdate, SendRequest
@@ -29,7 +29,10 @@ async def create_invoice(request: Request) -> Response:
         invoice = await service.create(connection, caller, payload)
         return ok(invoice, message="Invoice created successfully")
 
-    return await idempotency.run(request, request_hash, create)
+    response = await idempotency.run(request, request_hash, create)
+    if "idempotent-replayed" not in response.headers:
+        metrics.INVOICES_CREATED.inc()
+    return response
 
 
 @router.get(
