@@ -1,6 +1,5 @@
 """The ASGI application."""
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 from invoicing import handlers, logs, openapi
 from invoicing.config import Settings, get_settings
 from invoicing.db.database import DatabaseUnavailable, create_database
+from invoicing.documents.renderer import PdfRenderer
 from invoicing.errors import AppError
 from invoicing.fastpath import FastPath
 from invoicing.invoices.endpoints import router as invoices
@@ -33,11 +33,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logs.configure(settings.log_level)
-        app.state.pdf_slots = asyncio.Semaphore(2)
+        app.state.pdf_renderer = renderer = PdfRenderer()
+        renderer.start()
         await database.connect()
         try:
             yield
         finally:
+            renderer.close()
             await database.close()
 
     app = FastAPI(

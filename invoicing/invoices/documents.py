@@ -6,7 +6,7 @@ from typing import Any
 from invoicing.config import Settings
 from invoicing.db.database import Database
 from invoicing.documents.model import InvoiceDocument
-from invoicing.documents.pdf import render_invoice_pdf
+from invoicing.documents.renderer import PdfRenderer
 from invoicing.errors import BadGateway, NotFound, ValidationFailed
 from invoicing.invoices import repository, service
 from invoicing.mail.delivery import MailDeliveryError, deliver
@@ -37,19 +37,12 @@ async def load(database: Database, invoice_id: str, settings: Settings) -> Invoi
     )
 
 
-async def render(document: InvoiceDocument, slots: asyncio.Semaphore) -> bytes:
-    """Render off the event loop, at most `slots` at once: rendering is CPU-bound and holds the
-    GIL for most of its time, so more at once would only make every request wait."""
-    async with slots:
-        return await asyncio.to_thread(render_invoice_pdf, document)
-
-
 async def send(
     database: Database,
     invoice_id: str,
     to: str | None,
     settings: Settings,
-    slots: asyncio.Semaphore,
+    renderer: PdfRenderer,
 ) -> tuple[dict[str, Any], str]:
     """Email the invoice with its PDF; only after the server accepted it is the mail recorded."""
     document = await load(database, invoice_id, settings)
@@ -65,7 +58,7 @@ async def send(
         raise ValidationFailed(
             str(error), errors=[{"field": "to", "message": str(error)}]
         ) from None
-    pdf = await render(document, slots)
+    pdf = await renderer.render(document)
     message = compose_invoice_email(document, pdf, sender=settings.mail_from, recipient=recipient)
     try:
         await asyncio.to_thread(

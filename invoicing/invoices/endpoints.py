@@ -81,7 +81,7 @@ async def get_invoice_pdf(request: Request, invoice_id: str) -> Response:
     document = await documents.load(
         context.database(request), invoice_id, request.app.state.settings
     )
-    pdf = await documents.render(document, request.app.state.pdf_slots)
+    pdf = await request.app.state.pdf_renderer.render(document)
     return Response(
         pdf,
         media_type="application/pdf",
@@ -102,6 +102,6 @@ async def send_invoice(request: Request, invoice_id: str) -> Response:
         invoice_id,
         payload.to,
         request.app.state.settings,
-        request.app.state.pdf_slots,
+        request.app.state.pdf_renderer,
     )
     return json_bytes(ok(invoice, message=f"Invoice sent to {recipient}"))

@@ -1,0 +1,36 @@
+"""PDF rendering in a separate process.
+
+WeasyPrint is CPU-bound pure Python for most of a render: in a thread it holds the GIL, and a
+GET that arrives meanwhile waits (measured: GET p99 16 ms -> 490 ms while PDFs render). In a
+process of its own it uses the other core and leaves the event loop alone.
+"""
+
+import asyncio
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+from invoicing.documents.model import InvoiceDocument
+from invoicing.documents.pdf import render_invoice_pdf
+
+
+def _warm_up() -> None:
+    """Import WeasyPrint and load fonts before the first real request needs them."""
+    import invoicing.documents.pdf  # noqa: F401
+
+
+class PdfRenderer:
+    def __init__(self, processes: int = 1) -> None:
+        self._pool = ProcessPoolExecutor(
+            max_workers=processes, mp_context=multiprocessing.get_context("spawn")
+        )
+
+    def start(self) -> None:
+        self._pool.submit(_warm_up)
+
+    async def render(self, document: InvoiceDocument) -> bytes:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, render_invoice_pdf, document
+        )
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
