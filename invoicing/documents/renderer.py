@@ -7,10 +7,16 @@ process of its own it uses the other core and leaves the event loop alone.
 
 import asyncio
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 
 from invoicing.documents.model import InvoiceDocument
 from invoicing.documents.pdf import render_invoice_pdf
+
+
+def _lower_priority() -> None:
+    # When both cores are busy, API requests go first and PDFs take what is left.
+    os.nice(10)
 
 
 def _warm_up() -> None:
@@ -21,7 +27,9 @@ def _warm_up() -> None:
 class PdfRenderer:
     def __init__(self, processes: int = 1) -> None:
         self._pool = ProcessPoolExecutor(
-            max_workers=processes, mp_context=multiprocessing.get_context("spawn")
+            max_workers=processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_lower_priority,
         )
 
     def start(self) -> None:
