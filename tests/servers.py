@@ -90,6 +90,12 @@ class Server:
         return "".join(parts)
 
     def start(self) -> "Server":
+        self.launch()
+        self.wait_healthy()
+        return self
+
+    def launch(self) -> None:
+        """Start the process without waiting for it to answer (see `wait_healthy`)."""
         assert self.process is None, "already running"
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.starts += 1
@@ -106,8 +112,6 @@ class Server:
                 stderr=err,
                 stdin=subprocess.DEVNULL,
             )
-        self.wait_healthy()
-        return self
 
     def wait_healthy(self, timeout: float = STARTUP_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
@@ -151,6 +155,15 @@ class Server:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+def start_all(servers: list[Server]) -> list[Server]:
+    """Start several servers at once (their startups overlap)."""
+    for server in servers:
+        server.launch()
+    for server in servers:
+        server.wait_healthy()
+    return servers
 
 
 class Clients:

@@ -274,7 +274,14 @@ class PostgresDatabase(Database):
             # No acquire timeout: statements are bounded by command_timeout, new connections by
             # the pool's connect timeout, so a waiter always gets a connection or an error.
             async with self._pool.acquire() as conn:
-                yield conn
+                try:
+                    yield conn
+                except _CONNECTION_ERRORS:
+                    # A timed-out statement or a broken link leaves the connection in doubt, and
+                    # releasing it would first wait for asyncpg's cancel request (one more
+                    # command_timeout while the database is unreachable): drop it instead.
+                    conn.terminate()
+                    raise
         except _CONNECTION_ERRORS as error:
             raise DatabaseUnavailable(str(error)) from error
 

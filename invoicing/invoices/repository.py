@@ -5,6 +5,7 @@ from typing import Any
 
 from invoicing.db.database import Connection, Query, Row
 from invoicing.db.sql import placeholders
+from invoicing.ids import is_id
 
 _COLUMNS = (
     "seq, id, number, order_id, currency, subtotal, taxes, tax_total, total, meta_fields, "
@@ -96,6 +97,9 @@ async def mails(connection: Connection, invoice_id: str) -> list[Row]:
 async def page(connection: Connection, before: int, limit: int, order_id: str | None) -> list[Row]:
     if order_id is None:
         return await connection.fetch(_PAGE, before, limit)
+    if not is_id(order_id):
+        # No order has a malformed id; and PostgreSQL would refuse some (a NUL) with an error.
+        return []
     return await connection.fetch(_PAGE_BY_ORDER, before, limit, order_id)
 
 
