@@ -11,7 +11,6 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 
 from invoicing.documents.model import InvoiceDocument
-from invoicing.documents.pdf import render_invoice_pdf
 
 
 def _lower_priority() -> None:
@@ -20,8 +19,15 @@ def _lower_priority() -> None:
 
 
 def _warm_up() -> None:
-    """Import WeasyPrint and load fonts before the first real request needs them."""
+    """Import WeasyPrint (about a second) before the first real request needs it."""
     import invoicing.documents.pdf  # noqa: F401
+
+
+def _render(document: InvoiceDocument) -> bytes:
+    # Imported here, in the rendering process: the server process never loads WeasyPrint.
+    from invoicing.documents.pdf import render_invoice_pdf
+
+    return render_invoice_pdf(document)
 
 
 class PdfRenderer:
@@ -37,7 +43,7 @@ class PdfRenderer:
 
     async def render(self, document: InvoiceDocument) -> bytes:
         return await asyncio.get_running_loop().run_in_executor(
-            self._pool, render_invoice_pdf, document
+            self._pool, _render, document
         )
 
     def close(self) -> None:
