@@ -35,8 +35,24 @@ def _unique_keys(fields: list[MetaField]) -> list[MetaField]:
 
 MetaFields = Annotated[list[MetaField], Field(max_length=50), AfterValidator(_unique_keys)]
 
+
+def decimal_string_pattern(schema: dict[str, Any]) -> None:
+    """A decimal may also be sent as a string: document which strings (the schema says any)."""
+    for branch in schema.get("anyOf", []):
+        if branch.get("type") == "string":
+            branch["pattern"] = r"^[0-9]+(\.[0-9]+)?$"
+
+
 Quantity = Annotated[
-    Decimal, Field(gt=0, le=10**9, decimal_places=3, allow_inf_nan=False, examples=[30])
+    Decimal,
+    Field(
+        gt=0,
+        le=10**9,
+        decimal_places=3,
+        allow_inf_nan=False,
+        examples=[30],
+        json_schema_extra=decimal_string_pattern,
+    ),
 ]
 
 

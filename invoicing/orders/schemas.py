@@ -4,7 +4,15 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from invoicing.money import CURRENCIES
-from invoicing.schemas import Creator, MetaField, MetaFields, Quantity, Strict, TaxOut
+from invoicing.schemas import (
+    Creator,
+    MetaField,
+    MetaFields,
+    Quantity,
+    Strict,
+    TaxOut,
+    decimal_string_pattern,
+)
 
 OrderStatus = Literal["open", "partially_invoiced", "invoiced"]
 
@@ -19,10 +27,26 @@ Currency = Annotated[
     str, Field(min_length=3, max_length=3, examples=["USD"]), AfterValidator(_known_currency)
 ]
 UnitPrice = Annotated[
-    Decimal, Field(ge=0, le=10**11, decimal_places=4, allow_inf_nan=False, examples=[19.99])
+    Decimal,
+    Field(
+        ge=0,
+        le=10**11,
+        decimal_places=4,
+        allow_inf_nan=False,
+        examples=[19.99],
+        json_schema_extra=decimal_string_pattern,
+    ),
 ]
 TaxRate = Annotated[
-    Decimal, Field(ge=0, le=100, decimal_places=4, allow_inf_nan=False, examples=[8.25])
+    Decimal,
+    Field(
+        ge=0,
+        le=100,
+        decimal_places=4,
+        allow_inf_nan=False,
+        examples=[8.25],
+        json_schema_extra=decimal_string_pattern,
+    ),
 ]
 
 
