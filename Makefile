@@ -17,7 +17,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --soak 60
 
 # WeasyPrint renders PDFs with Pango and HarfBuzz from the system; install them when missing.
 system-deps:
