@@ -1,5 +1,7 @@
 """The ASGI application."""
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
-from invoicing import handlers, logs, openapi
+from invoicing import handlers, idempotency, logs, openapi
 from invoicing.config import Settings, get_settings
 from invoicing.db.database import DatabaseUnavailable, create_database
 from invoicing.documents.renderer import PdfRenderer
@@ -41,9 +43,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # collector's full passes, whose pauses on a large heap show up in the latency tail.
         gc.collect()
         gc.freeze()
+        expiry = asyncio.create_task(idempotency.expire_keys_forever(database))
         try:
             yield
         finally:
+            expiry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await expiry
             renderer.close()
             await database.close()
 

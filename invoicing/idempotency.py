@@ -4,6 +4,7 @@ The key is claimed inside the creating transaction itself, so two requests with 
 same moment create one resource: the second waits for the first and then replays its response.
 """
 
+import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -14,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from invoicing import context
-from invoicing.db.database import Connection, Query
+from invoicing.db.database import Connection, Database, DatabaseUnavailable, Query
 from invoicing.errors import Conflict, ServiceUnavailable, ValidationFailed
 from invoicing.http import Model, json_body, json_bytes, validation_failed
 from invoicing.times import now
@@ -38,6 +39,25 @@ _CLAIM = Query(
 _COMPLETE = Query(
     "UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE token_id = $1 AND key = $2"
 )
+
+
+_EXPIRE = Query("DELETE FROM idempotency_keys WHERE created_at < $1")
+EXPIRY_INTERVAL = 600.0
+
+
+async def expire_keys(database: Database) -> None:
+    """Delete the keys past their 24 hours."""
+    async with database.write() as connection:
+        await connection.execute(_EXPIRE, now() - RETENTION)
+
+
+async def expire_keys_forever(database: Database, interval: float = EXPIRY_INTERVAL) -> None:
+    while True:
+        try:
+            await expire_keys(database)
+        except DatabaseUnavailable:
+            pass  # the next round tries again; /health reports the database
+        await asyncio.sleep(interval)
 
 
 class _KeyTaken(Exception):

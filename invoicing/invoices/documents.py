@@ -8,11 +8,10 @@ from invoicing.db.database import Database
 from invoicing.documents.model import InvoiceDocument
 from invoicing.documents.renderer import PdfRenderer
 from invoicing.errors import BadGateway, NotFound, ValidationFailed
-from invoicing.invoices import repository, service
+from invoicing.invoices import service
 from invoicing.mail.delivery import MailDeliveryError, deliver
 from invoicing.mail.message import InvalidRecipient, compose_invoice_email, parse_recipient
 from invoicing.orders import repository as orders
-from invoicing.times import now
 
 SEND_FAILED = "The invoice email could not be sent"
 
@@ -71,12 +70,5 @@ async def send(
     except (MailDeliveryError, OSError):
         raise BadGateway(SEND_FAILED) from None
     async with database.write() as connection:
-        row = await repository.record_mail(connection, invoice_id, recipient, now())
-        if row is None:
-            raise NotFound(service.INVOICE_NOT_FOUND)
-        invoice = service.to_json(
-            row,
-            await repository.lines(connection, invoice_id),
-            await repository.mails(connection, invoice_id),
-        )
+        invoice = await service.record_sent(connection, invoice_id, recipient)
     return invoice, recipient

@@ -151,13 +151,7 @@ def _invalid(field: str, message: str) -> ValidationFailed:
 
 async def get(connection: Connection, invoice_id: str) -> dict[str, Any]:
     row = await repository.get(connection, invoice_id) if is_id(invoice_id) else None
-    if row is None:
-        raise NotFound(INVOICE_NOT_FOUND)
-    return to_json(
-        row,
-        await repository.lines(connection, invoice_id),
-        await repository.mails(connection, invoice_id),
-    )
+    return await _whole(connection, row)
 
 
 async def list_page(
@@ -183,13 +177,22 @@ async def update_meta_fields(
     if is_id(invoice_id):
         dumped = serialize.dumps_meta_fields(meta_fields)
         row = await repository.update_meta_fields(connection, invoice_id, dumped, now())
+    return await _whole(connection, row)
+
+
+async def record_sent(connection: Connection, invoice_id: str, recipient: str) -> dict[str, Any]:
+    """Append a sent mail (and bump updatedAt) once the mail server accepted it."""
+    return await _whole(
+        connection, await repository.record_mail(connection, invoice_id, recipient, now())
+    )
+
+
+async def _whole(connection: Connection, row: Row | None) -> dict[str, Any]:
+    """The invoice of `row` with its lines and mails; 404 when there is no row."""
     if row is None:
         raise NotFound(INVOICE_NOT_FOUND)
-    return to_json(
-        row,
-        await repository.lines(connection, invoice_id),
-        await repository.mails(connection, invoice_id),
-    )
+    lines = await repository.lines(connection, row["id"])
+    return to_json(row, lines, await repository.mails(connection, row["id"]))
 
 
 def to_json(row: Row, lines: Sequence[Row], mails: Sequence[Row]) -> dict[str, Any]:
