@@ -5,6 +5,7 @@ same moment create one resource: the second waits for the first and then replays
 """
 
 import asyncio
+import contextlib
 import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -53,10 +54,9 @@ async def expire_keys(database: Database) -> None:
 
 async def expire_keys_forever(database: Database, interval: float = EXPIRY_INTERVAL) -> None:
     while True:
-        try:
+        # When the database is away, the next round tries again; /health reports it.
+        with contextlib.suppress(DatabaseUnavailable):
             await expire_keys(database)
-        except DatabaseUnavailable:
-            pass  # the next round tries again; /health reports the database
         await asyncio.sleep(interval)
 
 

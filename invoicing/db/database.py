@@ -9,7 +9,8 @@ import re
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -75,6 +76,14 @@ class Database(ABC):
     @abstractmethod
     def write(self) -> AbstractAsyncContextManager[Connection]:
         """A transaction, committed when the block ends and rolled back if it raises."""
+
+    def lease(self) -> AbstractAsyncContextManager[None]:
+        """Within this block, the reads and writes of the current task share one connection,
+        taken at its first use; `end_lease()` gives it back early, before slow work."""
+        return nullcontext()
+
+    async def end_lease(self) -> None:  # noqa: B027 - a hook: nothing to do without leases
+        """Give the leased connection back now (no-op without a lease)."""
 
     async def ping(self) -> None:
         async with self.read() as connection:
@@ -237,6 +246,20 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     state (no SET, LISTEN or session advisory locks), and transactions always end in their block."""
 
 
+class _Lease:
+    """One pooled connection for a whole request (see Database.lease)."""
+
+    __slots__ = ("acquired", "conn", "ended")
+
+    def __init__(self) -> None:
+        self.acquired: Any = None
+        self.conn: asyncpg.Connection | None = None
+        self.ended = False
+
+
+_lease: ContextVar[_Lease | None] = ContextVar("invoicing_database_lease", default=None)
+
+
 class PostgresDatabase(Database):
     dialect = "postgresql"
 
@@ -267,9 +290,53 @@ class PostgresDatabase(Database):
             self._pool = None
 
     @asynccontextmanager
+    async def lease(self) -> AsyncIterator[None]:
+        token = _lease.set(_Lease())
+        try:
+            yield
+        finally:
+            lease = _lease.get()
+            _lease.reset(token)
+            if lease is not None:
+                await self._end(lease)
+
+    async def end_lease(self) -> None:
+        lease = _lease.get()
+        if lease is not None:
+            await self._end(lease)
+
+    async def _end(self, lease: _Lease) -> None:
+        lease.ended = True
+        acquired, lease.acquired, lease.conn = lease.acquired, None, None
+        if acquired is not None:
+            await acquired.__aexit__(None, None, None)
+
+    @asynccontextmanager
+    async def _leased(self, lease: _Lease) -> AsyncIterator[asyncpg.Connection]:
+        assert self._pool is not None
+        try:
+            if lease.conn is None:
+                acquired = self._pool.acquire()
+                lease.conn = await acquired.__aenter__()
+                lease.acquired = acquired
+            try:
+                yield lease.conn
+            except _CONNECTION_ERRORS:
+                lease.conn.terminate()  # in doubt: see _acquire
+                await self._end(lease)
+                raise
+        except _CONNECTION_ERRORS as error:
+            raise DatabaseUnavailable(str(error)) from error
+
+    @asynccontextmanager
     async def _acquire(self) -> AsyncIterator[asyncpg.Connection]:
         if self._pool is None:
             raise DatabaseUnavailable("the database is not connected")
+        lease = _lease.get()
+        if lease is not None and not lease.ended:
+            async with self._leased(lease) as conn:
+                yield conn
+            return
         try:
             # No acquire timeout: statements are bounded by command_timeout, new connections by
             # the pool's connect timeout, so a waiter always gets a connection or an error.

@@ -20,6 +20,7 @@ async def load(database: Database, invoice_id: str, settings: Settings) -> Invoi
     async with database.read() as connection:
         invoice = await service.get(connection, invoice_id)
         order = await orders.get(connection, invoice["order"])
+    await database.end_lease()  # rendering and mailing take long: hold no connection meanwhile
     if order is None:  # an invoice's order is never deleted; kept for the type checker
         raise NotFound(service.INVOICE_NOT_FOUND)
     customer = {
