@@ -268,6 +268,7 @@ class PostgresDatabase(Database):
         self.pool_size = pool_size
         self.timeout = timeout
         self._pool: asyncpg.Pool | None = None
+        self._turns = asyncio.Semaphore(pool_size)
 
     async def connect(self) -> None:
         # The pool opens connections lazily (min_size=0), so the server starts, and /health
@@ -309,15 +310,23 @@ class PostgresDatabase(Database):
         lease.ended = True
         acquired, lease.acquired, lease.conn = lease.acquired, None, None
         if acquired is not None:
-            await acquired.__aexit__(None, None, None)
+            try:
+                await acquired.__aexit__(None, None, None)
+            finally:
+                self._turns.release()
 
     @asynccontextmanager
     async def _leased(self, lease: _Lease) -> AsyncIterator[asyncpg.Connection]:
         assert self._pool is not None
         try:
             if lease.conn is None:
-                acquired = self._pool.acquire()
-                lease.conn = await acquired.__aenter__()
+                await self._turns.acquire()
+                try:
+                    acquired = self._pool.acquire()
+                    lease.conn = await acquired.__aenter__()
+                except BaseException:
+                    self._turns.release()
+                    raise
                 lease.acquired = acquired
             try:
                 yield lease.conn
@@ -340,7 +349,10 @@ class PostgresDatabase(Database):
         try:
             # No acquire timeout: statements are bounded by command_timeout, new connections by
             # the pool's connect timeout, so a waiter always gets a connection or an error.
-            async with self._pool.acquire() as conn:
+            # Waiters take turns first-come first-served (asyncio.Semaphore is fair; the pool's
+            # own queue lets a newcomer take a connection that was meant for a waiter, which
+            # under load starved some requests for over a second).
+            async with self._turns, self._pool.acquire() as conn:
                 try:
                     yield conn
                 except _CONNECTION_ERRORS:
