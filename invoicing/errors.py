@@ -23,10 +23,6 @@ class RequestTimeout(AppError):
     status = 408
 
 
-class Unauthorized(AppError):
-    status = 401
-
-
 class Forbidden(AppError):
     status = 403
 

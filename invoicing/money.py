@@ -10,8 +10,6 @@ from babel.numbers import get_currency_precision, list_currencies
 # Money leaves the service as JSON numbers through binary floats; 15 significant digits
 # survive that round trip exactly, so amounts are kept below 10^12 (15 digits with 3 decimals).
 MAX_AMOUNT = Decimal(10) ** 12
-MAX_UNIT_PRICE = Decimal(10) ** 11
-MAX_QUANTITY = Decimal(10) ** 9
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 

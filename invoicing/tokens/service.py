@@ -27,9 +27,6 @@ class Principal:
     def is_admin(self) -> bool:
         return self.type == "admin"
 
-    def as_creator(self) -> dict[str, str]:
-        return {"id": self.id, "name": self.name, "type": self.type}
-
 
 def hash_secret(secret: str) -> str:
     # The secret has 256 random bits, so a fast hash is as strong as a slow one here.
