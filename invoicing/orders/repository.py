@@ -15,16 +15,22 @@ _LINE_COLUMNS = (
     "invoiced_amount"
 )
 
-INSERT_ORDER = Query(
-    "INSERT INTO orders (id, customer_name, customer_email, customer_address, currency, subtotal, "
-    "taxes, tax_total, total, status, meta_fields, created_by_id, created_by_name, "
-    "created_by_type, created_at, updated_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+ORDER_INSERT_COLUMNS = (
+    "id", "customer_name", "customer_email", "customer_address", "currency", "subtotal", "taxes",
+    "tax_total", "total", "status", "meta_fields", "created_by_id", "created_by_name",
+    "created_by_type", "created_at", "updated_at",
+)  # fmt: skip
+LINE_INSERT_COLUMNS = (
+    "id", "order_id", "position", "name", "sku", "quantity", "unit_price", "tax_rate", "amount",
+    "invoiced_quantity", "invoiced_amount",
+)  # fmt: skip
+_INSERT_ORDER = Query(
+    f"INSERT INTO orders ({', '.join(ORDER_INSERT_COLUMNS)}) "
+    f"VALUES ({placeholders(len(ORDER_INSERT_COLUMNS))})"
 )
-INSERT_LINE = Query(
-    "INSERT INTO order_lines (id, order_id, position, name, sku, quantity, unit_price, tax_rate, "
-    "amount, invoiced_quantity, invoiced_amount) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+_INSERT_LINE = Query(
+    f"INSERT INTO order_lines ({', '.join(LINE_INSERT_COLUMNS)}) "
+    f"VALUES ({placeholders(len(LINE_INSERT_COLUMNS))})"
 )
 _GET = Query(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = $1")
 _LOCK = Query(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE")
@@ -47,9 +53,11 @@ def _lines_of(count: int) -> Query:
     )
 
 
-async def insert(connection: Connection, order: Sequence[Any], lines: list[Sequence[Any]]) -> None:
-    await connection.execute(INSERT_ORDER, *order)
-    await connection.executemany(INSERT_LINE, lines)
+async def insert(connection: Connection, order: Row, lines: Sequence[Row]) -> None:
+    await connection.execute(_INSERT_ORDER, *(order[column] for column in ORDER_INSERT_COLUMNS))
+    await connection.executemany(
+        _INSERT_LINE, [[line[column] for column in LINE_INSERT_COLUMNS] for line in lines]
+    )
 
 
 async def get(connection: Connection, order_id: str, *, lock: bool = False) -> Row | None:

@@ -1,6 +1,7 @@
 """Orders: what a customer bought, with exact per-line nets and per-rate taxes."""
 
 from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -33,44 +34,42 @@ async def create(
         )
     order_id, created_at = new_id(), now()
     customer = payload.customer
-    await repository.insert(
-        connection,
-        (
-            order_id,
-            customer.name,
-            customer.email,
-            customer.address,
-            currency,
-            order_totals.subtotal,
-            serialize.dumps_taxes(order_totals.taxes),
-            order_totals.tax_total,
-            order_totals.total,
-            "open",
-            serialize.dumps_meta_fields(payload.metaFields),
-            caller.id,
-            caller.name,
-            caller.type,
-            created_at,
-            created_at,
-        ),
-        [
-            (
-                new_id(),
-                order_id,
-                position,
-                li.name,
-                li.sku,
-                li.quantity,
-                li.unitPrice,
-                li.taxRate,
-                amount,
-                ZERO,
-                ZERO,
-            )
-            for position, (li, amount) in enumerate(zip(payload.lineItems, amounts, strict=True))
-        ],
-    )
-    return await get(connection, order_id)
+    order = {
+        "id": order_id,
+        "customer_name": customer.name,
+        "customer_email": customer.email,
+        "customer_address": customer.address,
+        "currency": currency,
+        "subtotal": order_totals.subtotal,
+        "taxes": serialize.dumps_taxes(order_totals.taxes),
+        "tax_total": order_totals.tax_total,
+        "total": order_totals.total,
+        "status": "open",
+        "meta_fields": serialize.dumps_meta_fields(payload.metaFields),
+        "created_by_id": caller.id,
+        "created_by_name": caller.name,
+        "created_by_type": caller.type,
+        "created_at": created_at,
+        "updated_at": created_at,
+    }
+    lines = [
+        {
+            "id": new_id(),
+            "order_id": order_id,
+            "position": position,
+            "name": li.name,
+            "sku": li.sku,
+            "quantity": li.quantity,
+            "unit_price": li.unitPrice,
+            "tax_rate": li.taxRate,
+            "amount": amount,
+            "invoiced_quantity": ZERO,
+            "invoiced_amount": ZERO,
+        }
+        for position, (li, amount) in enumerate(zip(payload.lineItems, amounts, strict=True))
+    ]
+    await repository.insert(connection, order, lines)
+    return to_json(order, lines)
 
 
 async def get(connection: Connection, order_id: str) -> dict[str, Any]:
@@ -93,7 +92,7 @@ async def list_page(
     return [to_json(row, lines_by_order[row["id"]]) for row in rows], next_cursor
 
 
-def to_json(row: Row, lines: list[Row]) -> dict[str, Any]:
+def to_json(row: Row, lines: Sequence[Row]) -> dict[str, Any]:
     created_at, updated_at = serialize.timestamps(row)
     money = serialize.money
     return {
