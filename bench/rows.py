@@ -7,6 +7,9 @@ from typing import Any
 
 import orjson
 
+from invoicing.invoices import repository as invoices_repository
+from invoicing.orders import repository as orders_repository
+
 _RATES = (Decimal("0"), Decimal("8.25"), Decimal("8.25"), Decimal("19"), Decimal("19"))
 _QUANTITY, _PRICE = Decimal("2"), Decimal("19.99")
 _AMOUNT = _QUANTITY * _PRICE
@@ -22,65 +25,11 @@ _TAXES_JSON = orjson.dumps(_TAXES).decode()
 _CREATED = datetime(2025, 1, 1, tzinfo=UTC)
 _CREATOR = ("0" * 24, "bench", "admin")
 
-ORDER_COLUMNS = (
-    "id",
-    "customer_name",
-    "customer_email",
-    "customer_address",
-    "currency",
-    "subtotal",
-    "taxes",
-    "tax_total",
-    "total",
-    "status",
-    "meta_fields",
-    "created_by_id",
-    "created_by_name",
-    "created_by_type",
-    "created_at",
-    "updated_at",
-)
-ORDER_LINE_COLUMNS = (
-    "id",
-    "order_id",
-    "position",
-    "name",
-    "sku",
-    "quantity",
-    "unit_price",
-    "tax_rate",
-    "amount",
-    "invoiced_quantity",
-    "invoiced_amount",
-)
-INVOICE_COLUMNS = (
-    "id",
-    "number",
-    "order_id",
-    "currency",
-    "subtotal",
-    "taxes",
-    "tax_total",
-    "total",
-    "meta_fields",
-    "created_by_id",
-    "created_by_name",
-    "created_by_type",
-    "created_at",
-    "updated_at",
-)
-INVOICE_LINE_COLUMNS = (
-    "id",
-    "invoice_id",
-    "position",
-    "order_line_id",
-    "name",
-    "sku",
-    "quantity",
-    "unit_price",
-    "tax_rate",
-    "amount",
-)
+# The service's own insert column lists: the seeded rows follow its schema by construction.
+ORDER_COLUMNS = orders_repository.ORDER_INSERT_COLUMNS
+ORDER_LINE_COLUMNS = orders_repository.LINE_INSERT_COLUMNS
+INVOICE_COLUMNS = invoices_repository.INSERT_COLUMNS
+INVOICE_LINE_COLUMNS = invoices_repository.LINE_INSERT_COLUMNS
 
 
 def make_id(kind: int, index: int) -> str:

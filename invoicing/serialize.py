@@ -1,5 +1,6 @@
 """Stored rows to the contract's JSON shapes (money as exact-to-the-digit JSON numbers)."""
 
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -9,6 +10,7 @@ import orjson
 from invoicing.db.database import Row
 from invoicing.money import TaxLine
 from invoicing.times import iso
+from invoicing.tokens.service import Principal
 
 
 def dumps_taxes(taxes: tuple[TaxLine, ...]) -> str:
@@ -34,6 +36,17 @@ def meta_fields(stored: str) -> list[dict[str, str]]:
 
 def dumps_meta_fields(fields: list[Any]) -> str:
     return orjson.dumps([{"key": f.key, "value": f.value} for f in fields]).decode()
+
+
+def authored(caller: Principal, at: datetime) -> dict[str, Any]:
+    """The creator and timestamp columns of a new row."""
+    return {
+        "created_by_id": caller.id,
+        "created_by_name": caller.name,
+        "created_by_type": caller.type,
+        "created_at": at,
+        "updated_at": at,
+    }
 
 
 def creator(row: Row) -> dict[str, str]:

@@ -42,9 +42,7 @@ class PdfRenderer:
         self._pool.submit(_warm_up)
 
     async def render(self, document: InvoiceDocument) -> bytes:
-        return await asyncio.get_running_loop().run_in_executor(
-            self._pool, _render, document
-        )
+        return await asyncio.get_running_loop().run_in_executor(self._pool, _render, document)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

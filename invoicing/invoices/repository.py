@@ -34,9 +34,13 @@ _INSERT = Query(
     f"INSERT INTO invoices ({', '.join(INSERT_COLUMNS)}) "
     f"VALUES ({placeholders(len(INSERT_COLUMNS))})"
 )
+LINE_INSERT_COLUMNS = (
+    "id", "invoice_id", "position", "order_line_id", "name", "sku", "quantity", "unit_price",
+    "tax_rate", "amount",
+)  # fmt: skip
 _INSERT_LINE = Query(
-    "INSERT INTO invoice_lines (id, invoice_id, position, order_line_id, name, sku, quantity, "
-    "unit_price, tax_rate, amount) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    f"INSERT INTO invoice_lines ({', '.join(LINE_INSERT_COLUMNS)}) "
+    f"VALUES ({placeholders(len(LINE_INSERT_COLUMNS))})"
 )
 _GET = Query(f"SELECT {_COLUMNS} FROM invoices WHERE id = $1")
 _LINES = Query(f"SELECT {_LINE_COLUMNS} FROM invoice_lines WHERE invoice_id = $1 ORDER BY position")

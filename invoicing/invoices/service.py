@@ -85,11 +85,7 @@ async def create(
         "tax_total": invoice_totals.tax_total,
         "total": invoice_totals.total,
         "meta_fields": serialize.dumps_meta_fields(payload.metaFields),
-        "created_by_id": caller.id,
-        "created_by_name": caller.name,
-        "created_by_type": caller.type,
-        "created_at": created_at,
-        "updated_at": created_at,
+        **serialize.authored(caller, created_at),
     }
     await repository.insert(
         connection,

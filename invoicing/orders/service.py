@@ -46,11 +46,7 @@ async def create(
         "total": order_totals.total,
         "status": "open",
         "meta_fields": serialize.dumps_meta_fields(payload.metaFields),
-        "created_by_id": caller.id,
-        "created_by_name": caller.name,
-        "created_by_type": caller.type,
-        "created_at": created_at,
-        "updated_at": created_at,
+        **serialize.authored(caller, created_at),
     }
     lines = [
         {
