@@ -9,22 +9,23 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from invoicing import handlers, idempotency, logs, openapi
+from invoicing.auth.middleware import Authenticate
 from invoicing.config import Settings, get_settings
-from invoicing.db.database import DatabaseUnavailable, create_database
+from invoicing.core.errors import AppError
+from invoicing.db import create_database
+from invoicing.db.base import DatabaseUnavailable
 from invoicing.documents.renderer import PdfRenderer
-from invoicing.errors import AppError
-from invoicing.fastpath import FastPath
 from invoicing.invoices.endpoints import router as invoices
 from invoicing.mail.delivery import parse_smtp_url
-from invoicing.middleware import Authenticate, LimitBody, RequestContext
-from invoicing.operations import router as operations
+from invoicing.operations.endpoints import router as operations
 from invoicing.orders.endpoints import router as orders
 from invoicing.tokens.endpoints import router as tokens
-
-HOT_ROUTES = frozenset({"get_invoice", "create_invoice", "get_order", "create_order"})
+from invoicing.web import fastpath, handlers, idempotency, logs, openapi
+from invoicing.web.fastpath import FastPath
+from invoicing.web.middleware import LimitBody, RequestContext
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -64,26 +65,42 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         parse_smtp_url(settings.smtp_url)  # a malformed URL stops the start, not the first send
     app.state.settings = settings
     app.state.database = database
-    for router in (orders, invoices, tokens, operations):
+    routers = (orders, invoices, tokens, operations)
+    for router in routers:
         app.include_router(router)
+    # Every route in FastAPI's matching order: the app's own (OpenAPI, docs), then each router's.
+    routes = [*app.router.routes, *(route for router in routers for route in router.routes)]
 
     app.add_exception_handler(AppError, handlers.app_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, handlers.http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, handlers.validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(DatabaseUnavailable, handlers.database_unavailable)
 
-    # Added innermost first: RequestContext wraps everything, then auth, then the body limits,
-    # then the hot routes' direct dispatch.
-    app.add_middleware(FastPath, routes=app.routes, names=HOT_ROUTES)
-    app.add_middleware(LimitBody)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["*"],
-            allow_headers=["*"],
-        )
-    app.add_middleware(Authenticate)
-    app.add_middleware(RequestContext)
+    app.user_middleware = middleware_stack(
+        settings, fastpath.build_table(routes) if settings.fast_path else []
+    )
     openapi.install(app)
     return app
+
+
+def middleware_stack(settings: Settings, hot_routes: fastpath.Table) -> list[Middleware]:
+    """Outermost first: every request is logged and counted; a browser's CORS preflight is
+    answered before authentication (it carries no token); then the token, the body limits, and
+    the hot routes' direct dispatch in front of FastAPI's router."""
+    cors = []
+    if settings.cors_origins:
+        cors = [
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["*"],
+                allow_headers=["*"],
+            )
+        ]
+    return [
+        Middleware(RequestContext),
+        *cors,
+        Middleware(Authenticate),
+        Middleware(LimitBody),
+        Middleware(FastPath, table=hot_routes),
+    ]

@@ -8,7 +8,8 @@ import typer
 import uvicorn
 
 from invoicing.config import get_settings
-from invoicing.db.database import Connection, create_database
+from invoicing.db import create_database
+from invoicing.db.base import Connection
 from invoicing.db.migrate import upgrade
 from invoicing.tokens import service as tokens
 
@@ -81,7 +82,7 @@ def list_tokens(
 @tokens_app.command("revoke")
 def revoke_token(token_id: str) -> None:
     """Revoke an access token; it stops working at once."""
-    from invoicing.errors import NotFound
+    from invoicing.core.errors import NotFound
 
     try:
         asyncio.run(_write(lambda c: tokens.revoke(c, token_id)))

@@ -15,8 +15,9 @@ from fastapi.testclient import TestClient
 
 from invoicing.app import create_app
 from invoicing.config import Settings
-from invoicing.db.database import Database, Query
+from invoicing.db.base import Database
 from invoicing.db.migrate import upgrade
+from invoicing.db.query import Query
 from invoicing.tokens import service as tokens
 
 POSTGRES_URL = os.environ.get(

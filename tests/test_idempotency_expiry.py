@@ -2,9 +2,9 @@
 
 from datetime import timedelta
 
-from invoicing import idempotency
-from invoicing.db.database import Query
-from invoicing.times import now
+from invoicing.core.times import now
+from invoicing.db.query import Query
+from invoicing.web import idempotency
 from tests.conftest import run
 from tests.helpers import order_body
 

@@ -40,7 +40,7 @@ def test_only_the_hash_is_stored(client, api):
     secret = api.post("/tokens", json={"name": "shop"}).json()["data"]["token"]
 
     async def dump(database):
-        from invoicing.db.database import Query
+        from invoicing.db.query import Query
 
         async with database.read() as connection:
             rows = await connection.fetch(Query("SELECT * FROM tokens"))

@@ -4,12 +4,15 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from invoicing import context, idempotency, metrics
-from invoicing.http import json_bytes, ok, ok_page, parse
-from invoicing.invoices import documents, service
+from invoicing.db.base import Connection
+from invoicing.invoices import delivery, service
 from invoicing.invoices.schemas import InvoiceCreate, InvoiceOut, InvoiceUpdate, SendRequest
-from invoicing.openapi import body
-from invoicing.schemas import CreatedEnvelope, Envelope, ListEnvelope, error_responses
+from invoicing.web import context, idempotency, metrics
+from invoicing.web.bodies import parse
+from invoicing.web.fastpath import hot
+from invoicing.web.openapi import body
+from invoicing.web.responses import json_response, page_body, success_body
+from invoicing.web.schemas import CreatedEnvelope, Envelope, ListEnvelope, error_responses
 
 router = APIRouter(prefix="/invoices", tags=["invoices"], responses=error_responses(401))
 
@@ -21,15 +24,16 @@ router = APIRouter(prefix="/invoices", tags=["invoices"], responses=error_respon
     responses=error_responses(400, 404, 409, 413, 415, 500),
     openapi_extra=body(InvoiceCreate, idempotent=True),
 )
+@hot
 async def create_invoice(request: Request) -> Response:
-    payload, request_hash = await idempotency.parse(request, InvoiceCreate)
+    payload = await parse(request, InvoiceCreate)
     caller = context.principal(request)
 
-    async def create(connection: idempotency.Connection) -> bytes:
+    async def create(connection: Connection) -> bytes:
         invoice = await service.create(connection, caller, payload)
-        return ok(invoice, message="Invoice created successfully")
+        return success_body(invoice, message="Invoice created successfully")
 
-    response = await idempotency.run(request, request_hash, create)
+    response = await idempotency.run(request, create)
     if "idempotent-replayed" not in response.headers:
         metrics.INVOICES_CREATED.inc()
     return response
@@ -38,10 +42,11 @@ async def create_invoice(request: Request) -> Response:
 @router.get(
     "/{invoice_id}", response_model=Envelope[InvoiceOut], responses=error_responses(404, 500)
 )
+@hot
 async def get_invoice(request: Request, invoice_id: str) -> Response:
     async with context.database(request).read() as connection:
         invoice = await service.get(connection, invoice_id)
-    return json_bytes(ok(invoice))
+    return json_response(success_body(invoice))
 
 
 @router.get("", response_model=ListEnvelope[InvoiceOut], responses=error_responses(400))
@@ -53,7 +58,7 @@ async def list_invoices(
 ) -> Response:
     async with context.database(request).read() as connection:
         invoices, next_cursor = await service.list_page(connection, limit, cursor, orderId)
-    return json_bytes(ok_page(invoices, next_cursor))
+    return json_response(page_body(invoices, next_cursor))
 
 
 @router.patch(
@@ -66,7 +71,7 @@ async def update_invoice(request: Request, invoice_id: str) -> Response:
     payload = await parse(request, InvoiceUpdate)
     async with context.database(request).write() as connection:
         invoice = await service.update_meta_fields(connection, invoice_id, payload.metaFields)
-    return json_bytes(ok(invoice, message="Invoice updated successfully"))
+    return json_response(success_body(invoice, message="Invoice updated successfully"))
 
 
 @router.get(
@@ -78,7 +83,7 @@ async def update_invoice(request: Request, invoice_id: str) -> Response:
     },
 )
 async def get_invoice_pdf(request: Request, invoice_id: str) -> Response:
-    document = await documents.load(
+    document = await delivery.load(
         context.database(request), invoice_id, request.app.state.settings
     )
     pdf = await request.app.state.pdf_renderer.render(document)
@@ -97,11 +102,11 @@ async def get_invoice_pdf(request: Request, invoice_id: str) -> Response:
 )
 async def send_invoice(request: Request, invoice_id: str) -> Response:
     payload = await parse(request, SendRequest)
-    invoice, recipient = await documents.send(
+    invoice, recipient = await delivery.send(
         context.database(request),
         invoice_id,
         payload.to,
         request.app.state.settings,
         request.app.state.pdf_renderer,
     )
-    return json_bytes(ok(invoice, message=f"Invoice sent to {recipient}"))
+    return json_response(success_body(invoice, message=f"Invoice sent to {recipient}"))

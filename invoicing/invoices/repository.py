@@ -3,9 +3,9 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from invoicing.db.database import Connection, Query, Row
-from invoicing.db.sql import placeholders
-from invoicing.ids import is_id
+from invoicing.core.ids import is_id
+from invoicing.db.base import Connection, Row
+from invoicing.db.query import Query, placeholders
 
 _COLUMNS = (
     "seq, id, number, order_id, currency, subtotal, taxes, tax_total, total, meta_fields, "

@@ -1,6 +1,6 @@
 from pydantic import Field
 
-from invoicing.schemas import Creator, MetaField, MetaFields, Quantity, Strict, TaxOut
+from invoicing.web.schemas import Creator, MetaField, MetaFields, Quantity, Strict, TaxOut
 
 
 class InvoiceLineIn(Strict):

@@ -5,19 +5,19 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from invoicing import serialize
-from invoicing.db.database import Connection, Row
-from invoicing.errors import Conflict, NotFound, ValidationFailed
-from invoicing.ids import is_id, new_id
+from invoicing.auth.principal import Principal
+from invoicing.core.errors import Conflict, NotFound, ValidationFailed
+from invoicing.core.ids import is_id, new_id
+from invoicing.core.money import line_amount, number, totals
+from invoicing.core.times import iso, now
+from invoicing.db.base import Connection, Row
 from invoicing.invoices import repository
 from invoicing.invoices.schemas import InvoiceCreate, InvoiceLineIn
-from invoicing.money import line_amount, number, totals
 from invoicing.orders import repository as orders
 from invoicing.orders.service import ORDER_NOT_FOUND, remaining
-from invoicing.pagination import decode_cursor, page
-from invoicing.schemas import MetaField
-from invoicing.times import iso, now
-from invoicing.tokens.service import Principal
+from invoicing.web import serialize
+from invoicing.web.pagination import decode_cursor, page
+from invoicing.web.schemas import MetaField
 
 INVOICE_NOT_FOUND = "Invoice not found"
 FULLY_INVOICED = "Order is already fully invoiced"

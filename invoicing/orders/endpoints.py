@@ -4,12 +4,15 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from invoicing import context, idempotency
-from invoicing.http import json_bytes, ok, ok_page
-from invoicing.openapi import body
+from invoicing.db.base import Connection
 from invoicing.orders import service
 from invoicing.orders.schemas import OrderCreate, OrderOut, OrderStatus
-from invoicing.schemas import CreatedEnvelope, Envelope, ListEnvelope, error_responses
+from invoicing.web import context, idempotency
+from invoicing.web.bodies import parse
+from invoicing.web.fastpath import hot
+from invoicing.web.openapi import body
+from invoicing.web.responses import json_response, page_body, success_body
+from invoicing.web.schemas import CreatedEnvelope, Envelope, ListEnvelope, error_responses
 
 router = APIRouter(prefix="/orders", tags=["orders"], responses=error_responses(401))
 
@@ -21,23 +24,25 @@ router = APIRouter(prefix="/orders", tags=["orders"], responses=error_responses(
     responses=error_responses(400, 409, 413, 415),
     openapi_extra=body(OrderCreate, idempotent=True),
 )
+@hot
 async def create_order(request: Request) -> Response:
-    payload, request_hash = await idempotency.parse(request, OrderCreate)
+    payload = await parse(request, OrderCreate)
     caller = context.principal(request)
     currency = request.app.state.settings.default_currency
 
-    async def create(connection: idempotency.Connection) -> bytes:
+    async def create(connection: Connection) -> bytes:
         order = await service.create(connection, caller, payload, currency)
-        return ok(order, message="Order created successfully")
+        return success_body(order, message="Order created successfully")
 
-    return await idempotency.run(request, request_hash, create)
+    return await idempotency.run(request, create)
 
 
 @router.get("/{order_id}", response_model=Envelope[OrderOut], responses=error_responses(404))
+@hot
 async def get_order(request: Request, order_id: str) -> Response:
     async with context.database(request).read() as connection:
         order = await service.get(connection, order_id)
-    return json_bytes(ok(order))
+    return json_response(success_body(order))
 
 
 @router.get("", response_model=ListEnvelope[OrderOut], responses=error_responses(400))
@@ -49,4 +54,4 @@ async def list_orders(
 ) -> Response:
     async with context.database(request).read() as connection:
         orders, next_cursor = await service.list_page(connection, limit, cursor, status)
-    return json_bytes(ok_page(orders, next_cursor))
+    return json_response(page_body(orders, next_cursor))

@@ -2,8 +2,8 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from invoicing.db.database import Connection, Query, Row
-from invoicing.db.sql import placeholders
+from invoicing.db.base import Connection, Row
+from invoicing.db.query import Query, placeholders
 
 _ORDER_COLUMNS = (
     "seq, id, customer_name, customer_email, customer_address, currency, subtotal, taxes, "

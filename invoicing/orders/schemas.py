@@ -3,8 +3,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from invoicing.money import CURRENCIES
-from invoicing.schemas import (
+from invoicing.core.money import CURRENCIES
+from invoicing.web.schemas import (
     Creator,
     MetaField,
     MetaFields,

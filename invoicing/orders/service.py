@@ -5,16 +5,16 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from invoicing import serialize
-from invoicing.db.database import Connection, Row
-from invoicing.errors import NotFound, ValidationFailed
-from invoicing.ids import is_id, new_id
-from invoicing.money import MAX_AMOUNT, ZERO, line_amount, totals
+from invoicing.auth.principal import Principal
+from invoicing.core.errors import NotFound, ValidationFailed
+from invoicing.core.ids import is_id, new_id
+from invoicing.core.money import MAX_AMOUNT, ZERO, line_amount, totals
+from invoicing.core.times import now
+from invoicing.db.base import Connection, Row
 from invoicing.orders import repository
 from invoicing.orders.schemas import OrderCreate
-from invoicing.pagination import decode_cursor, page
-from invoicing.times import now
-from invoicing.tokens.service import Principal
+from invoicing.web import serialize
+from invoicing.web.pagination import decode_cursor, page
 
 ORDER_NOT_FOUND = "Order not found"
 

@@ -2,12 +2,13 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from invoicing import context
-from invoicing.http import json_bytes, ok, parse
-from invoicing.openapi import body
-from invoicing.schemas import CreatedEnvelope, Envelope, error_responses
 from invoicing.tokens import service
 from invoicing.tokens.schemas import NewTokenOut, TokenCreate, TokenOut
+from invoicing.web import context
+from invoicing.web.bodies import parse
+from invoicing.web.openapi import body
+from invoicing.web.responses import json_response, success_body
+from invoicing.web.schemas import CreatedEnvelope, Envelope, error_responses
 
 router = APIRouter(prefix="/tokens", tags=["tokens"], responses=error_responses(401, 403))
 
@@ -24,7 +25,9 @@ async def create_token(request: Request) -> Response:
     payload = await parse(request, TokenCreate)
     async with context.database(request).write() as connection:
         token, secret = await service.create(connection, payload.name, payload.type)
-    return json_bytes(ok({**token, "token": secret}, message="Token created successfully"), 201)
+    return json_response(
+        success_body({**token, "token": secret}, message="Token created successfully"), 201
+    )
 
 
 @router.get("", response_model=Envelope[list[TokenOut]])
@@ -32,7 +35,7 @@ async def list_tokens(request: Request, include_revoked: bool = False) -> Respon
     context.admin(request)
     async with context.database(request).read() as connection:
         tokens = await service.list_tokens(connection, include_revoked=include_revoked)
-    return json_bytes(ok(tokens))
+    return json_response(success_body(tokens))
 
 
 @router.delete(
@@ -42,4 +45,4 @@ async def revoke_token(request: Request, token_id: str) -> Response:
     context.admin(request)
     async with context.database(request).write() as connection:
         token = await service.revoke(connection, token_id)
-    return json_bytes(ok(token, message="Token revoked"))
+    return json_response(success_body(token, message="Token revoked"))

@@ -1,6 +1,7 @@
 from datetime import datetime
 
-from invoicing.db.database import Connection, Query, Row
+from invoicing.db.base import Connection, Row
+from invoicing.db.query import Query
 
 _AUTHENTICATE = Query(
     "SELECT id, name, type FROM tokens WHERE secret_hash = $1 AND revoked_at IS NULL"

@@ -2,7 +2,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from invoicing.schemas import Strict
+from invoicing.web.schemas import Strict
 
 
 class TokenCreate(Strict):

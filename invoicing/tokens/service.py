@@ -2,30 +2,17 @@
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from typing import Any, Literal
 
-from invoicing.db.database import Connection, Database, Row
-from invoicing.errors import NotFound
-from invoicing.ids import is_id, new_id
-from invoicing.times import iso, now
+from invoicing.auth.principal import Principal
+from invoicing.core.errors import NotFound
+from invoicing.core.ids import is_id, new_id
+from invoicing.core.times import iso, now
+from invoicing.db.base import Connection, Database, Row
 from invoicing.tokens import repository
 
 TokenType = Literal["admin", "api"]
 SECRET_PREFIX = "inv_"
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who holds the token of the current request."""
-
-    id: str
-    name: str
-    type: str
-
-    @property
-    def is_admin(self) -> bool:
-        return self.type == "admin"
 
 
 def hash_secret(secret: str) -> str:

@@ -1,41 +1,78 @@
-"""Database.lease: the reads and writes of one request share one connection (PostgreSQL)."""
+"""PostgresDatabase.lease: a request's first blocks share one pooled connection, then give it back."""
 
-from invoicing.db.database import Database, Query
-from tests.conftest import run
+import asyncio
+import contextvars
+
+import pytest
+
+from invoicing.db.postgres import PostgresDatabase
+from invoicing.db.query import Query
 
 _BACKEND_PID = Query("SELECT pg_backend_pid()")
 
 
-def test_a_lease_shares_one_connection_until_it_ends(client, database_url):
-    if not database_url.startswith("postgresql"):
-        return  # SQLite has one connection per process anyway: lease() is a no-op there
-
-    async def work(database: Database) -> tuple[set[int], set[int], int]:
-        async def pid() -> int:
-            async with database.read() as connection:
-                return int(await connection.fetchval(_BACKEND_PID))
-
-        async def pid_in_transaction() -> int:
-            async with database.write() as connection:
-                return int(await connection.fetchval(_BACKEND_PID))
-
-        async with database.lease():
-            leased = {await pid(), await pid_in_transaction(), await pid()}
-            pool = database._pool  # type: ignore[attr-defined]
-            await database.end_lease()
-            free_after_end = pool._queue.qsize()
-            after = {await pid() for _ in range(3)}
-        return leased, after, free_after_end
-
-    leased, after, free_after_end = run(client, work)
-    assert len(leased) == 1
-    assert free_after_end == client.app.state.settings.pool_size  # given back before the block ends
-    assert after  # after end_lease each read takes a pooled connection again
+async def _pid(database: PostgresDatabase, write: bool = False) -> int:
+    block = database.write() if write else database.read()
+    async with block as connection:
+        return int(await connection.fetchval(_BACKEND_PID))
 
 
-def test_without_a_lease_nothing_is_held(client):
-    async def work(database: Database) -> int:
-        async with database.read() as connection:
-            return int(await connection.fetchval(Query("SELECT 1")))
+async def _can_read_elsewhere(database: PostgresDatabase) -> bool:
+    """Whether another task gets a connection now (the pool has one: no, while it is leased)."""
+    try:
+        # A task of its own context: it must not inherit the lease.
+        other = asyncio.create_task(_pid(database), context=contextvars.Context())
+        await asyncio.wait_for(other, 0.5)
+    except TimeoutError:
+        return False
+    return True
 
-    assert run(client, work) == 1
+
+def test_the_first_blocks_share_one_connection_which_is_then_given_back(postgres_url):
+    async def work() -> None:
+        database = PostgresDatabase(postgres_url, pool_size=1, timeout=5)
+        await database.connect()
+        try:
+            async with database.lease(blocks=3):
+                first = await _pid(database)
+                assert not await _can_read_elsewhere(database)  # held between blocks
+                assert await _pid(database, write=True) == first
+                assert await _pid(database) == first
+                assert await _can_read_elsewhere(database)  # given back after the third
+                await _pid(database)  # later blocks take pooled connections as usual
+            assert await _can_read_elsewhere(database)
+        finally:
+            await database.close()
+
+    asyncio.run(work())
+
+
+def test_a_lease_ended_early_gives_its_connection_back(postgres_url):
+    async def work() -> None:
+        database = PostgresDatabase(postgres_url, pool_size=1, timeout=5)
+        await database.connect()
+        try:
+            async with database.lease(blocks=2):
+                await _pid(database)
+                assert not await _can_read_elsewhere(database)
+            assert await _can_read_elsewhere(database)  # the block's end gave it back
+        finally:
+            await database.close()
+
+    asyncio.run(work())
+
+
+def test_an_error_in_a_leased_block_does_not_keep_the_connection(postgres_url):
+    async def work() -> None:
+        database = PostgresDatabase(postgres_url, pool_size=1, timeout=5)
+        await database.connect()
+        try:
+            async with database.lease(blocks=1):
+                with pytest.raises(ZeroDivisionError):
+                    async with database.read():
+                        raise ZeroDivisionError
+            assert await _can_read_elsewhere(database)
+        finally:
+            await database.close()
+
+    asyncio.run(work())

@@ -9,8 +9,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from invoicing.db.database import Query, create_database
+from invoicing.db import create_database
 from invoicing.db.migrate import upgrade
+from invoicing.db.query import Query
 from tests import conftest as root
 from tests.servers import Server, make_token, start_all
 

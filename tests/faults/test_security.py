@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Route
 
 from invoicing.db.url import postgres_dsn, sqlite_path
-from invoicing.middleware import LimitBody
+from invoicing.web.middleware import LimitBody
 from tests.helpers import create_invoice, create_order
 from tests.servers import Clients, Server, cli, make_token, start_all, token_id
 

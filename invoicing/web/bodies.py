@@ -1,41 +1,14 @@
-"""JSON in and out: one fast encoder for every response, the contract's envelope, body parsing."""
+"""JSON in: the body read once, validated against its model, errors in the contract's words."""
 
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import orjson
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from starlette.requests import Request
-from starlette.responses import Response
 
-from invoicing.errors import NOT_JSON, UnsupportedMediaType, ValidationFailed
+from invoicing.core.errors import NOT_JSON, UnsupportedMediaType, ValidationFailed
 
 Model = TypeVar("Model", bound=BaseModel)
-
-
-def ok(data: Any, *, status: int = 200, message: str | None = None) -> bytes:
-    body: dict[str, Any] = {"success": True, "data": data}
-    if message is not None:
-        body["message"] = message
-    return orjson.dumps(body)
-
-
-def ok_page(data: list[Any], next_cursor: str | None) -> bytes:
-    return orjson.dumps({"success": True, "data": data, "nextCursor": next_cursor})
-
-
-def json_bytes(
-    content: bytes, status: int = 200, headers: Mapping[str, str] | None = None
-) -> Response:
-    return Response(content, status_code=status, headers=headers, media_type="application/json")
-
-
-def error_body(message: str, errors: list[dict[str, Any]] | None = None) -> bytes:
-    body: dict[str, Any] = {"success": False, "message": message}
-    if errors:
-        body["errors"] = errors
-    return orjson.dumps(body)
 
 
 async def json_body(request: Request) -> bytes:
@@ -46,6 +19,7 @@ async def json_body(request: Request) -> bytes:
 
 
 async def parse(request: Request, model: type[Model]) -> Model:
+    """The validated body (Starlette keeps the bytes: `request.body()` may be read again)."""
     body = await json_body(request)
     try:
         return model.model_validate_json(body)

@@ -3,7 +3,7 @@
 import base64
 import binascii
 
-from invoicing.errors import ValidationFailed
+from invoicing.core.errors import ValidationFailed
 
 FIRST_PAGE = 2**62
 

@@ -4,10 +4,10 @@ import asyncio
 from typing import Any
 
 from invoicing.config import Settings
-from invoicing.db.database import Database
+from invoicing.core.errors import BadGateway, NotFound, ValidationFailed
+from invoicing.db.base import Database
 from invoicing.documents.model import InvoiceDocument
 from invoicing.documents.renderer import PdfRenderer
-from invoicing.errors import BadGateway, NotFound, ValidationFailed
 from invoicing.invoices import service
 from invoicing.mail.delivery import MailDeliveryError, deliver
 from invoicing.mail.message import InvalidRecipient, compose_invoice_email, parse_recipient
@@ -20,7 +20,6 @@ async def load(database: Database, invoice_id: str, settings: Settings) -> Invoi
     async with database.read() as connection:
         invoice = await service.get(connection, invoice_id)
         order = await orders.get(connection, invoice["order"])
-    await database.end_lease()  # rendering and mailing take long: hold no connection meanwhile
     if order is None:  # an invoice's order is never deleted; kept for the type checker
         raise NotFound(service.INVOICE_NOT_FOUND)
     customer = {

@@ -2,9 +2,9 @@
 
 from starlette.requests import Request
 
-from invoicing.db.database import Database
-from invoicing.errors import ADMIN_REQUIRED, Forbidden
-from invoicing.tokens.service import Principal
+from invoicing.auth.principal import Principal
+from invoicing.core.errors import ADMIN_REQUIRED, Forbidden
+from invoicing.db.base import Database
 
 
 def database(request: Request) -> Database:

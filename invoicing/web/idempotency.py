@@ -11,17 +11,15 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import orjson
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from invoicing import context
-from invoicing.db.database import Connection, Database, DatabaseUnavailable, Query
-from invoicing.errors import Conflict, ServiceUnavailable, ValidationFailed
-from invoicing.http import Model, json_body, json_bytes, validation_failed
-from invoicing.times import now
-
-__all__ = ["Connection", "parse", "run"]
+from invoicing.core.errors import Conflict, ServiceUnavailable, ValidationFailed
+from invoicing.core.times import now
+from invoicing.db.base import Connection, Database, DatabaseUnavailable
+from invoicing.db.query import Query
+from invoicing.web import context
+from invoicing.web.responses import json_response
 
 RETENTION = timedelta(hours=24)
 REUSED = "Idempotency key was already used with a different request"
@@ -64,33 +62,26 @@ class _KeyTaken(Exception):
     pass
 
 
-async def parse(request: Request, model: type[Model]) -> tuple[Model, str]:
-    """The validated body and, when an Idempotency-Key is sent, a fingerprint of the request
-    (method, path, canonical body); without a key the fingerprint is not needed."""
-    body = await json_body(request)
-    try:
-        payload = model.model_validate_json(body)
-    except ValidationError as error:
-        raise validation_failed(error) from None
-    if "idempotency-key" not in request.headers:
-        return payload, ""
-    canonical = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
+async def fingerprint(request: Request) -> str:
+    """The request's method, path and canonical body, hashed: one key may only replay the
+    request it was first used with."""
+    canonical = orjson.dumps(orjson.loads(await request.body()), option=orjson.OPT_SORT_KEYS)
     digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + canonical)
-    return payload, digest.hexdigest()
+    return digest.hexdigest()
 
 
-async def run(
-    request: Request, request_hash: str, create: Callable[[Connection], Awaitable[bytes]]
-) -> Response:
-    """Run `create` in a write transaction, at most once per idempotency key; answer 201."""
+async def run(request: Request, create: Callable[[Connection], Awaitable[bytes]]) -> Response:
+    """Run `create` in a write transaction, at most once per idempotency key; answer 201.
+    The body must have been parsed already (`bodies.parse`)."""
     database = context.database(request)
     key = request.headers.get("idempotency-key")
     if key is None:
         async with database.write() as connection:
-            return json_bytes(await create(connection), 201)
+            return json_response(await create(connection), 201)
     if not 1 <= len(key) <= 255:
         raise ValidationFailed("Idempotency-Key must be 1 to 255 characters")
     token_id = context.principal(request).id
+    request_hash = await fingerprint(request)
     if (replay := await _replay(request, token_id, key, request_hash)) is not None:
         return replay
     moment = now()
@@ -110,7 +101,7 @@ async def run(
         if replay is None:
             raise ServiceUnavailable("A request with this idempotency key is in progress") from None
         return replay
-    return json_bytes(body, 201)
+    return json_response(body, 201)
 
 
 async def _replay(request: Request, token_id: str, key: str, request_hash: str) -> Response | None:
@@ -120,6 +111,6 @@ async def _replay(request: Request, token_id: str, key: str, request_hash: str) 
         return None
     if stored["request_hash"] != request_hash:
         raise Conflict(REUSED)
-    return json_bytes(
+    return json_response(
         stored["response"].encode(), stored["status_code"], {"Idempotent-Replayed": "true"}
     )

@@ -3,11 +3,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 
-from invoicing import context
-from invoicing.db.database import DatabaseUnavailable
-from invoicing.errors import DATABASE_UNAVAILABLE
-from invoicing.http import json_bytes
-from invoicing.schemas import error_responses
+from invoicing.core.errors import DATABASE_UNAVAILABLE
+from invoicing.db.base import DatabaseUnavailable
+from invoicing.web import context
+from invoicing.web.responses import json_response
+from invoicing.web.schemas import error_responses
 
 router = APIRouter(tags=["operations"])
 
@@ -23,13 +23,13 @@ async def health(request: Request) -> Response:
     try:
         await context.database(request).ping()
     except (DatabaseUnavailable, OSError, TimeoutError):
-        return json_bytes(
+        return json_response(
             b'{"success":false,"message":"'
             + DATABASE_UNAVAILABLE.encode()
             + b'","status":"unavailable"}',
             503,
         )
-    return json_bytes(b'{"status":"ok"}')
+    return json_response(b'{"status":"ok"}')
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})

@@ -7,10 +7,10 @@ from typing import Any
 
 import orjson
 
-from invoicing.db.database import Row
-from invoicing.money import TaxLine
-from invoicing.times import iso
-from invoicing.tokens.service import Principal
+from invoicing.auth.principal import Principal
+from invoicing.core.money import TaxLine
+from invoicing.core.times import iso
+from invoicing.db.base import Row
 
 
 def dumps_taxes(taxes: tuple[TaxLine, ...]) -> str:

@@ -1,0 +1,65 @@
+"""The access token, checked before routing: an unknown route answers 401 without a token too."""
+
+from contextlib import AbstractAsyncContextManager, nullcontext
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from invoicing.core.errors import DATABASE_UNAVAILABLE, INVALID_TOKEN
+from invoicing.db.base import Database, DatabaseUnavailable
+from invoicing.db.postgres import PostgresDatabase
+from invoicing.tokens.service import authenticate
+from invoicing.web.asgi import header, send_error
+
+PUBLIC_PATHS = frozenset({"/health", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
+_BODYLESS = frozenset({"GET", "HEAD"})
+_UNAUTHORIZED = [(b"www-authenticate", b"Bearer")]
+
+
+def presented_secret(scope: Scope) -> str | None:
+    """The token from `accessToken` or `Authorization: Bearer`; None when absent, or when both
+    headers are sent and disagree (which of two credentials was meant cannot be guessed)."""
+    access_token = header(scope, b"accesstoken")
+    if access_token is not None:
+        access_token = access_token.strip()
+    authorization = header(scope, b"authorization")
+    bearer = None
+    if authorization is not None:
+        scheme, _, credentials = authorization.strip().partition(" ")
+        bearer = credentials.strip() if scheme.lower() == "bearer" else ""
+    if access_token is not None and bearer is not None and access_token != bearer:
+        return None
+    return access_token or bearer or None
+
+
+class Authenticate:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+            await self.app(scope, receive, send)
+            return
+        secret = presented_secret(scope)
+        database: Database = scope["app"].state.database
+        async with _shared_connection(database, scope):
+            principal = None
+            if secret:
+                try:
+                    principal = await authenticate(database, secret)
+                except DatabaseUnavailable:
+                    await send_error(send, 503, DATABASE_UNAVAILABLE)
+                    return
+            if principal is None:
+                await send_error(send, 401, INVALID_TOKEN, _UNAUTHORIZED)
+                return
+            scope["principal"] = principal
+            await self.app(scope, receive, send)
+
+
+def _shared_connection(database: Database, scope: Scope) -> AbstractAsyncContextManager[None]:
+    """On PostgreSQL, a request without a body shares one pooled connection between its token
+    check and its route's first database block (one pool round less, measured: a GET's p99
+    halves under load). A request with a body does not, so that a slow upload holds none."""
+    if isinstance(database, PostgresDatabase) and scope["method"] in _BODYLESS:
+        return database.lease(blocks=2)
+    return nullcontext()

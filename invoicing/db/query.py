@@ -1,0 +1,35 @@
+"""Statements written once, in PostgreSQL's form, and their SQLite form derived from it."""
+
+import re
+from functools import cache
+
+# `$1` -> `?1`: SQLite's numbered parameters, so a parameter may be used twice or out of order.
+_PARAMETER = re.compile(r"\$(\d+)")
+# Row locks (FOR UPDATE, FOR NO KEY UPDATE, FOR SHARE, ... with NOWAIT / SKIP LOCKED): SQLite has
+# none, and needs none, since its write transactions (BEGIN IMMEDIATE) hold the one database-wide
+# write lock.
+_ROW_LOCK = re.compile(
+    r"\s+FOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)(?:\s+OF\s+\w+(?:\s*,\s*\w+)*)?"
+    r"(?:\s+NOWAIT|\s+SKIP\s+LOCKED)?",
+    re.IGNORECASE,
+)
+
+
+def to_sqlite(sql: str) -> str:
+    return _ROW_LOCK.sub("", _PARAMETER.sub(r"?\1", sql))
+
+
+class Query:
+    """A statement in PostgreSQL's form (`$1`, `FOR UPDATE`) and in SQLite's."""
+
+    __slots__ = ("postgres", "sqlite")
+
+    def __init__(self, sql: str) -> None:
+        self.postgres = sql
+        self.sqlite = to_sqlite(sql)
+
+
+@cache
+def placeholders(count: int, start: int = 1) -> str:
+    """`$1, $2, $3` for an IN list of `count` values (statements are cached per length)."""
+    return ", ".join(f"${n}" for n in range(start, start + count))
