@@ -26,10 +26,10 @@ _CREATED = datetime(2025, 1, 1, tzinfo=UTC)
 _CREATOR = ("0" * 24, "bench", "admin")
 
 # The service's own insert column lists: the seeded rows follow its schema by construction.
-ORDER_COLUMNS = orders_repository.ORDER_INSERT_COLUMNS
-ORDER_LINE_COLUMNS = orders_repository.LINE_INSERT_COLUMNS
-INVOICE_COLUMNS = invoices_repository.INSERT_COLUMNS
-INVOICE_LINE_COLUMNS = invoices_repository.LINE_INSERT_COLUMNS
+ORDER_COLUMNS = orders_repository.INSERT_ORDER.columns
+ORDER_LINE_COLUMNS = orders_repository.INSERT_LINE.columns
+INVOICE_COLUMNS = invoices_repository.INSERT_INVOICE.columns
+INVOICE_LINE_COLUMNS = invoices_repository.INSERT_LINE.columns
 
 
 def make_id(kind: int, index: int) -> str:

@@ -1,7 +1,9 @@
 """Statements written once, in PostgreSQL's form, and their SQLite form derived from it."""
 
 import re
+from collections.abc import Mapping, Sequence
 from functools import cache
+from typing import Any
 
 # `$1` -> `?1`: SQLite's numbered parameters, so a parameter may be used twice or out of order.
 _PARAMETER = re.compile(r"\$(\d+)")
@@ -33,3 +35,20 @@ class Query:
 def placeholders(count: int, start: int = 1) -> str:
     """`$1, $2, $3` for an IN list of `count` values (statements are cached per length)."""
     return ", ".join(f"${n}" for n in range(start, start + count))
+
+
+class Insert:
+    """`INSERT INTO table (columns) VALUES (...)` for rows given as mappings by column name: the
+    one way every repository writes new rows."""
+
+    __slots__ = ("columns", "query")
+
+    def __init__(self, table: str, columns: Sequence[str]) -> None:
+        self.columns = tuple(columns)
+        self.query = Query(
+            f"INSERT INTO {table} ({', '.join(self.columns)}) "
+            f"VALUES ({placeholders(len(self.columns))})"
+        )
+
+    def values(self, row: Mapping[str, Any]) -> list[Any]:
+        return [row[column] for column in self.columns]

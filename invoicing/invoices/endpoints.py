@@ -11,7 +11,7 @@ from invoicing.web import context, idempotency, metrics
 from invoicing.web.bodies import parse
 from invoicing.web.fastpath import hot
 from invoicing.web.openapi import body
-from invoicing.web.responses import json_response, page_body, success_body
+from invoicing.web.responses import json_response, success_body
 from invoicing.web.schemas import CreatedEnvelope, Envelope, ListEnvelope, error_responses
 
 router = APIRouter(prefix="/invoices", tags=["invoices"], responses=error_responses(401))
@@ -57,8 +57,8 @@ async def list_invoices(
     orderId: str | None = None,
 ) -> Response:
     async with context.database(request).read() as connection:
-        invoices, next_cursor = await service.list_page(connection, limit, cursor, orderId)
-    return json_response(page_body(invoices, next_cursor))
+        page = await service.list_page(connection, limit, cursor, orderId)
+    return json_response(page)
 
 
 @router.patch(

@@ -1,11 +1,10 @@
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
 
 from invoicing.core.ids import is_id
 from invoicing.db.base import Connection, Row
-from invoicing.db.query import Query, placeholders
+from invoicing.db.query import Insert, Query, placeholders
 
 _COLUMNS = (
     "seq, id, number, order_id, currency, subtotal, taxes, tax_total, total, meta_fields, "
@@ -14,34 +13,21 @@ _COLUMNS = (
 _LINE_COLUMNS = "id, invoice_id, order_line_id, name, sku, quantity, unit_price, tax_rate, amount"
 
 _NEXT_NUMBER = Query("UPDATE counters SET value = value + 1 WHERE name = 'invoice' RETURNING value")
-INSERT_COLUMNS = (
-    "id",
-    "number",
-    "order_id",
-    "currency",
-    "subtotal",
-    "taxes",
-    "tax_total",
-    "total",
-    "meta_fields",
-    "created_by_id",
-    "created_by_name",
-    "created_by_type",
-    "created_at",
-    "updated_at",
-)
-_INSERT = Query(
-    f"INSERT INTO invoices ({', '.join(INSERT_COLUMNS)}) "
-    f"VALUES ({placeholders(len(INSERT_COLUMNS))})"
-)
-LINE_INSERT_COLUMNS = (
-    "id", "invoice_id", "position", "order_line_id", "name", "sku", "quantity", "unit_price",
-    "tax_rate", "amount",
+INSERT_INVOICE = Insert(
+    "invoices",
+    (
+        "id", "number", "order_id", "currency", "subtotal", "taxes", "tax_total", "total",
+        "meta_fields", "created_by_id", "created_by_name", "created_by_type", "created_at",
+        "updated_at",
+    ),
 )  # fmt: skip
-_INSERT_LINE = Query(
-    f"INSERT INTO invoice_lines ({', '.join(LINE_INSERT_COLUMNS)}) "
-    f"VALUES ({placeholders(len(LINE_INSERT_COLUMNS))})"
-)
+INSERT_LINE = Insert(
+    "invoice_lines",
+    (
+        "id", "invoice_id", "position", "order_line_id", "name", "sku", "quantity", "unit_price",
+        "tax_rate", "amount",
+    ),
+)  # fmt: skip
 _GET = Query(f"SELECT {_COLUMNS} FROM invoices WHERE id = $1")
 _LINES = Query(f"SELECT {_LINE_COLUMNS} FROM invoice_lines WHERE invoice_id = $1 ORDER BY position")
 _MAILS = Query(
@@ -79,11 +65,9 @@ async def next_number(connection: Connection) -> int:
     return int(await connection.fetchval(_NEXT_NUMBER))
 
 
-async def insert(
-    connection: Connection, invoice: Sequence[Any], lines: list[Sequence[Any]]
-) -> None:
-    await connection.execute(_INSERT, *invoice)
-    await connection.executemany(_INSERT_LINE, lines)
+async def insert(connection: Connection, invoice: Row, lines: Sequence[Row]) -> None:
+    await connection.execute(INSERT_INVOICE.query, *INSERT_INVOICE.values(invoice))
+    await connection.executemany(INSERT_LINE.query, [INSERT_LINE.values(line) for line in lines])
 
 
 async def get(connection: Connection, invoice_id: str) -> Row | None:

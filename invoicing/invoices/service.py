@@ -3,20 +3,21 @@
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from invoicing.auth.principal import Principal
-from invoicing.core.errors import Conflict, NotFound, ValidationFailed
-from invoicing.core.ids import is_id, new_id
+from invoicing.core.errors import Conflict, ValidationFailed
+from invoicing.core.ids import new_id
+from invoicing.core.lookup import get_or_404
 from invoicing.core.money import line_amount, number, totals
 from invoicing.core.times import iso, now
 from invoicing.db.base import Connection, Row
 from invoicing.invoices import repository
 from invoicing.invoices.schemas import InvoiceCreate, InvoiceLineIn
-from invoicing.orders import repository as orders
-from invoicing.orders.service import ORDER_NOT_FOUND, remaining
-from invoicing.web import serialize
-from invoicing.web.pagination import decode_cursor, page
+from invoicing.orders import service as orders
+from invoicing.orders.service import remaining
+from invoicing.web import pagination, serialize
 from invoicing.web.schemas import MetaField
 
 INVOICE_NOT_FOUND = "Invoice not found"
@@ -27,12 +28,7 @@ async def create(
     connection: Connection, caller: Principal, payload: InvoiceCreate
 ) -> dict[str, Any]:
     """Must run in a write transaction: the order stays locked until it ends."""
-    order = (
-        await orders.get(connection, payload.orderId, lock=True) if is_id(payload.orderId) else None
-    )
-    if order is None:
-        raise NotFound(ORDER_NOT_FOUND)
-    order_lines = await orders.lines(connection, order["id"])
+    order, order_lines = await orders.lock_for_invoicing(connection, payload.orderId)
     if all(remaining(line)[0] <= 0 for line in order_lines):
         raise Conflict(FULLY_INVOICED)
     if payload.lineItems is None:
@@ -89,30 +85,13 @@ async def create(
     }
     await repository.insert(
         connection,
-        [row[column] for column in repository.INSERT_COLUMNS],
+        row,
         [
-            (
-                li["id"],
-                row["id"],
-                position,
-                li["order_line_id"],
-                li["name"],
-                li["sku"],
-                li["quantity"],
-                li["unit_price"],
-                li["tax_rate"],
-                li["amount"],
-            )
+            {**li, "invoice_id": row["id"], "position": position}
             for position, li in enumerate(lines)
         ],
     )
-    await orders.record_invoiced(
-        connection,
-        [(line_id, quantity, amount) for line_id, (quantity, amount) in invoiced.items()],
-        order["id"],
-        "invoiced" if fully_invoiced else "partially_invoiced",
-        created_at,
-    )
+    await orders.record_invoiced(connection, order["id"], invoiced, fully_invoiced, created_at)
     return to_json(row, lines, [])
 
 
@@ -146,57 +125,66 @@ def _invalid(field: str, message: str) -> ValidationFailed:
 
 
 async def get(connection: Connection, invoice_id: str) -> dict[str, Any]:
-    row = await repository.get(connection, invoice_id) if is_id(invoice_id) else None
+    row = await get_or_404(partial(repository.get, connection), invoice_id, INVOICE_NOT_FOUND)
     return await _whole(connection, row)
+
+
+async def get_row(connection: Connection, invoice_id: str) -> Row:
+    """The invoice's stored row; 404 when there is none."""
+    return await get_or_404(partial(repository.get, connection), invoice_id, INVOICE_NOT_FOUND)
 
 
 async def list_page(
     connection: Connection, limit: int, cursor: str | None, order_id: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
-    rows = await repository.page(connection, decode_cursor(cursor), limit + 1, order_id)
-    next_cursor = page([row["seq"] for row in rows], limit)
-    rows = rows[:limit]
-    ids = [row["id"] for row in rows]
-    lines: dict[str, list[Row]] = defaultdict(list)
-    for line in await repository.lines_of(connection, ids):
-        lines[line["invoice_id"]].append(line)
-    mails: dict[str, list[Row]] = defaultdict(list)
-    for mail in await repository.mails_of(connection, ids):
-        mails[mail["invoice_id"]].append(mail)
-    return [to_json(row, lines[row["id"]], mails[row["id"]]) for row in rows], next_cursor
+) -> bytes:
+    async def fetch(before: int, count: int) -> list[Row]:
+        return await repository.page(connection, before, count, order_id)
+
+    async def render(rows: list[Row]) -> list[dict[str, Any]]:
+        ids = [row["id"] for row in rows]
+        lines: dict[str, list[Row]] = defaultdict(list)
+        for line in await repository.lines_of(connection, ids):
+            lines[line["invoice_id"]].append(line)
+        mails: dict[str, list[Row]] = defaultdict(list)
+        for mail in await repository.mails_of(connection, ids):
+            mails[mail["invoice_id"]].append(mail)
+        return [to_json(row, lines[row["id"]], mails[row["id"]]) for row in rows]
+
+    return await pagination.list_page(fetch, render, limit=limit, cursor=cursor)
 
 
 async def update_meta_fields(
     connection: Connection, invoice_id: str, meta_fields: list[MetaField]
 ) -> dict[str, Any]:
-    row = None
-    if is_id(invoice_id):
-        dumped = serialize.dumps_meta_fields(meta_fields)
-        row = await repository.update_meta_fields(connection, invoice_id, dumped, now())
+    dumped = serialize.dumps_meta_fields(meta_fields)
+    row = await get_or_404(
+        lambda id: repository.update_meta_fields(connection, id, dumped, now()),
+        invoice_id,
+        INVOICE_NOT_FOUND,
+    )
     return await _whole(connection, row)
 
 
 async def record_sent(connection: Connection, invoice_id: str, recipient: str) -> dict[str, Any]:
     """Append a sent mail (and bump updatedAt) once the mail server accepted it."""
-    return await _whole(
-        connection, await repository.record_mail(connection, invoice_id, recipient, now())
+    row = await get_or_404(
+        lambda id: repository.record_mail(connection, id, recipient, now()),
+        invoice_id,
+        INVOICE_NOT_FOUND,
     )
+    return await _whole(connection, row)
 
 
-async def _whole(connection: Connection, row: Row | None) -> dict[str, Any]:
-    """The invoice of `row` with its lines and mails; 404 when there is no row."""
-    if row is None:
-        raise NotFound(INVOICE_NOT_FOUND)
+async def _whole(connection: Connection, row: Row) -> dict[str, Any]:
+    """The invoice of `row` with its lines and mails."""
     lines = await repository.lines(connection, row["id"])
     return to_json(row, lines, await repository.mails(connection, row["id"]))
 
 
 def to_json(row: Row, lines: Sequence[Row], mails: Sequence[Row]) -> dict[str, Any]:
-    created_at, updated_at = serialize.timestamps(row)
     money = serialize.money
     return {
-        "id": row["id"],
-        "_id": row["id"],
+        **serialize.identity(row),
         "order": row["order_id"],
         "entityId": str(row["number"]),
         "currency": row["currency"],
@@ -217,9 +205,7 @@ def to_json(row: Row, lines: Sequence[Row], mails: Sequence[Row]) -> dict[str, A
         "taxes": serialize.taxes(row["taxes"]),
         "taxTotal": money(row["tax_total"]),
         "total": money(row["total"]),
-        "createdBy": serialize.creator(row),
         "metaFields": serialize.meta_fields(row["meta_fields"]),
         "mailsSent": [{"sentTo": m["sent_to"], "sentAt": iso(m["sent_at"])} for m in mails],
-        "createdAt": created_at,
-        "updatedAt": updated_at,
+        **serialize.authorship(row),
     }

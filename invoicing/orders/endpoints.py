@@ -11,7 +11,7 @@ from invoicing.web import context, idempotency
 from invoicing.web.bodies import parse
 from invoicing.web.fastpath import hot
 from invoicing.web.openapi import body
-from invoicing.web.responses import json_response, page_body, success_body
+from invoicing.web.responses import json_response, success_body
 from invoicing.web.schemas import CreatedEnvelope, Envelope, ListEnvelope, error_responses
 
 router = APIRouter(prefix="/orders", tags=["orders"], responses=error_responses(401))
@@ -53,5 +53,5 @@ async def list_orders(
     status: OrderStatus | None = None,
 ) -> Response:
     async with context.database(request).read() as connection:
-        orders, next_cursor = await service.list_page(connection, limit, cursor, status)
-    return json_response(page_body(orders, next_cursor))
+        page = await service.list_page(connection, limit, cursor, status)
+    return json_response(page)

@@ -3,7 +3,7 @@ from functools import cache
 from typing import Any
 
 from invoicing.db.base import Connection, Row
-from invoicing.db.query import Query, placeholders
+from invoicing.db.query import Insert, Query, placeholders
 
 _ORDER_COLUMNS = (
     "seq, id, customer_name, customer_email, customer_address, currency, subtotal, taxes, "
@@ -15,23 +15,21 @@ _LINE_COLUMNS = (
     "invoiced_amount"
 )
 
-ORDER_INSERT_COLUMNS = (
-    "id", "customer_name", "customer_email", "customer_address", "currency", "subtotal", "taxes",
-    "tax_total", "total", "status", "meta_fields", "created_by_id", "created_by_name",
-    "created_by_type", "created_at", "updated_at",
+INSERT_ORDER = Insert(
+    "orders",
+    (
+        "id", "customer_name", "customer_email", "customer_address", "currency", "subtotal",
+        "taxes", "tax_total", "total", "status", "meta_fields", "created_by_id",
+        "created_by_name", "created_by_type", "created_at", "updated_at",
+    ),
 )  # fmt: skip
-LINE_INSERT_COLUMNS = (
-    "id", "order_id", "position", "name", "sku", "quantity", "unit_price", "tax_rate", "amount",
-    "invoiced_quantity", "invoiced_amount",
+INSERT_LINE = Insert(
+    "order_lines",
+    (
+        "id", "order_id", "position", "name", "sku", "quantity", "unit_price", "tax_rate",
+        "amount", "invoiced_quantity", "invoiced_amount",
+    ),
 )  # fmt: skip
-_INSERT_ORDER = Query(
-    f"INSERT INTO orders ({', '.join(ORDER_INSERT_COLUMNS)}) "
-    f"VALUES ({placeholders(len(ORDER_INSERT_COLUMNS))})"
-)
-_INSERT_LINE = Query(
-    f"INSERT INTO order_lines ({', '.join(LINE_INSERT_COLUMNS)}) "
-    f"VALUES ({placeholders(len(LINE_INSERT_COLUMNS))})"
-)
 _GET = Query(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = $1")
 _LOCK = Query(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE")
 _LINES = Query(f"SELECT {_LINE_COLUMNS} FROM order_lines WHERE order_id = $1 ORDER BY position")
@@ -54,10 +52,8 @@ def _lines_of(count: int) -> Query:
 
 
 async def insert(connection: Connection, order: Row, lines: Sequence[Row]) -> None:
-    await connection.execute(_INSERT_ORDER, *(order[column] for column in ORDER_INSERT_COLUMNS))
-    await connection.executemany(
-        _INSERT_LINE, [[line[column] for column in LINE_INSERT_COLUMNS] for line in lines]
-    )
+    await connection.execute(INSERT_ORDER.query, *INSERT_ORDER.values(order))
+    await connection.executemany(INSERT_LINE.query, [INSERT_LINE.values(line) for line in lines])
 
 
 async def get(connection: Connection, order_id: str, *, lock: bool = False) -> Row | None:

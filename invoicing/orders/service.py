@@ -2,19 +2,21 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from invoicing.auth.principal import Principal
-from invoicing.core.errors import NotFound, ValidationFailed
-from invoicing.core.ids import is_id, new_id
+from invoicing.core.errors import ValidationFailed
+from invoicing.core.ids import new_id
+from invoicing.core.lookup import get_or_404
 from invoicing.core.money import MAX_AMOUNT, ZERO, line_amount, totals
 from invoicing.core.times import now
 from invoicing.db.base import Connection, Row
 from invoicing.orders import repository
 from invoicing.orders.schemas import OrderCreate
-from invoicing.web import serialize
-from invoicing.web.pagination import decode_cursor, page
+from invoicing.web import pagination, serialize
 
 ORDER_NOT_FOUND = "Order not found"
 
@@ -69,36 +71,70 @@ async def create(
 
 
 async def get(connection: Connection, order_id: str) -> dict[str, Any]:
-    row = await repository.get(connection, order_id) if is_id(order_id) else None
-    if row is None:
-        raise NotFound(ORDER_NOT_FOUND)
+    row = await get_or_404(partial(repository.get, connection), order_id, ORDER_NOT_FOUND)
     return to_json(row, await repository.lines(connection, order_id))
 
 
 async def list_page(
     connection: Connection, limit: int, cursor: str | None, status: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
-    rows = await repository.page(connection, decode_cursor(cursor), limit + 1, status)
-    rows = rows[: limit + 1]
-    next_cursor = page([row["seq"] for row in rows], limit)
-    rows = rows[:limit]
-    lines_by_order: dict[str, list[Row]] = defaultdict(list)
-    for line in await repository.lines_of(connection, [row["id"] for row in rows]):
-        lines_by_order[line["order_id"]].append(line)
-    return [to_json(row, lines_by_order[row["id"]]) for row in rows], next_cursor
+) -> bytes:
+    async def fetch(before: int, count: int) -> list[Row]:
+        return await repository.page(connection, before, count, status)
+
+    async def render(rows: list[Row]) -> list[dict[str, Any]]:
+        lines_by_order: dict[str, list[Row]] = defaultdict(list)
+        for line in await repository.lines_of(connection, [row["id"] for row in rows]):
+            lines_by_order[line["order_id"]].append(line)
+        return [to_json(row, lines_by_order[row["id"]]) for row in rows]
+
+    return await pagination.list_page(fetch, render, limit=limit, cursor=cursor)
+
+
+async def lock_for_invoicing(connection: Connection, order_id: str) -> tuple[Row, list[Row]]:
+    """The order and its lines, locked until the transaction ends (so that two invoices cannot
+    both take what is left); 404 when there is no such order."""
+    order = await get_or_404(
+        partial(repository.get, connection, lock=True), order_id, ORDER_NOT_FOUND
+    )
+    return order, await repository.lines(connection, order["id"])
+
+
+async def record_invoiced(
+    connection: Connection,
+    order_id: str,
+    invoiced: dict[str, tuple[Decimal, Decimal]],
+    fully_invoiced: bool,
+    at: datetime,
+) -> None:
+    """Store each line's new invoiced (quantity, net amount) and the order's new status."""
+    await repository.record_invoiced(
+        connection,
+        [(line_id, quantity, amount) for line_id, (quantity, amount) in invoiced.items()],
+        order_id,
+        "invoiced" if fully_invoiced else "partially_invoiced",
+        at,
+    )
+
+
+async def customer(connection: Connection, order_id: str) -> dict[str, Any]:
+    """The customer of an order, as the order shows it."""
+    order = await get_or_404(partial(repository.get, connection), order_id, ORDER_NOT_FOUND)
+    return _customer(order)
+
+
+def _customer(row: Row) -> dict[str, Any]:
+    return {
+        "name": row["customer_name"],
+        "email": row["customer_email"],
+        "address": row["customer_address"],
+    }
 
 
 def to_json(row: Row, lines: Sequence[Row]) -> dict[str, Any]:
-    created_at, updated_at = serialize.timestamps(row)
     money = serialize.money
     return {
-        "id": row["id"],
-        "_id": row["id"],
-        "customer": {
-            "name": row["customer_name"],
-            "email": row["customer_email"],
-            "address": row["customer_address"],
-        },
+        **serialize.identity(row),
+        "customer": _customer(row),
         "currency": row["currency"],
         "lineItems": [
             {
@@ -119,9 +155,7 @@ def to_json(row: Row, lines: Sequence[Row]) -> dict[str, Any]:
         "total": money(row["total"]),
         "status": row["status"],
         "metaFields": serialize.meta_fields(row["meta_fields"]),
-        "createdBy": serialize.creator(row),
-        "createdAt": created_at,
-        "updatedAt": updated_at,
+        **serialize.authorship(row),
     }
 
 

@@ -2,17 +2,20 @@
 
 import hashlib
 import secrets
+from functools import partial
 from typing import Any, Literal
 
 from invoicing.auth.principal import Principal
-from invoicing.core.errors import NotFound
-from invoicing.core.ids import is_id, new_id
+from invoicing.core.ids import new_id
+from invoicing.core.lookup import get_or_404
 from invoicing.core.times import iso, now
 from invoicing.db.base import Connection, Database, Row
 from invoicing.tokens import repository
+from invoicing.web.serialize import identity
 
 TokenType = Literal["admin", "api"]
 SECRET_PREFIX = "inv_"
+TOKEN_NOT_FOUND = "Token not found"
 
 
 def hash_secret(secret: str) -> str:
@@ -30,15 +33,8 @@ async def create(connection: Connection, name: str, type: TokenType) -> tuple[di
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     token_id, created_at = new_id(), now()
     await repository.insert(connection, token_id, name, type, hash_secret(secret), created_at)
-    token = {
-        "id": token_id,
-        "_id": token_id,
-        "name": name,
-        "type": type,
-        "createdAt": iso(created_at),
-        "revokedAt": None,
-    }
-    return token, secret
+    row = {"id": token_id, "name": name, "type": type, "created_at": created_at, "revoked_at": None}
+    return serialize(row), secret
 
 
 async def list_tokens(connection: Connection, *, include_revoked: bool) -> list[dict[str, Any]]:
@@ -49,13 +45,10 @@ async def list_tokens(connection: Connection, *, include_revoked: bool) -> list[
 
 
 async def revoke(connection: Connection, token_id: str) -> dict[str, Any]:
-    row = await repository.revoke(connection, token_id, now()) if is_id(token_id) else None
-    if row is None:
-        existing = await repository.get(connection, token_id) if is_id(token_id) else None
-        if existing is None:
-            raise NotFound("Token not found")
-        row = existing  # already revoked: revoking again changes nothing
-    return serialize(row)
+    row = await get_or_404(partial(repository.get, connection), token_id, TOKEN_NOT_FOUND)
+    if row["revoked_at"] is None:
+        row = await repository.revoke(connection, token_id, now()) or row
+    return serialize(row)  # revoking a revoked token again changes nothing
 
 
 async def count(connection: Connection) -> int:
@@ -65,8 +58,7 @@ async def count(connection: Connection) -> int:
 def serialize(row: Row) -> dict[str, Any]:
     revoked_at = row["revoked_at"]
     return {
-        "id": row["id"],
-        "_id": row["id"],
+        **identity(row),
         "name": row["name"],
         "type": row["type"],
         "createdAt": iso(row["created_at"]),

@@ -14,8 +14,15 @@ def success_body(data: Any, *, message: str | None = None) -> bytes:
     return orjson.dumps(body)
 
 
-def page_body(data: list[Any], next_cursor: str | None) -> bytes:
-    return orjson.dumps({"success": True, "data": data, "nextCursor": next_cursor})
+def page_body(items: list[bytes], next_cursor: str | None) -> bytes:
+    """The list envelope around items already encoded (see `pagination.list_page`), joined once."""
+    pieces = [b'{"success":true,"data":[']
+    for index, item in enumerate(items):
+        if index:
+            pieces.append(b",")
+        pieces.append(item)
+    pieces += (b'],"nextCursor":', orjson.dumps(next_cursor), b"}")
+    return b"".join(pieces)
 
 
 def json_response(

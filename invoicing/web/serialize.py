@@ -49,11 +49,21 @@ def authored(caller: Principal, at: datetime) -> dict[str, Any]:
     }
 
 
-def creator(row: Row) -> dict[str, str]:
+def identity(row: Row) -> dict[str, str]:
+    """A resource's id, under both names the contract uses (`id` and `_id`)."""
+    return {"id": row["id"], "_id": row["id"]}
+
+
+def authorship(row: Row) -> dict[str, Any]:
+    """Who created a resource and when, from the columns `authored` wrote."""
     return {
-        "id": row["created_by_id"],
-        "name": row["created_by_name"],
-        "type": row["created_by_type"],
+        "createdBy": {
+            "id": row["created_by_id"],
+            "name": row["created_by_name"],
+            "type": row["created_by_type"],
+        },
+        "createdAt": iso(row["created_at"]),
+        "updatedAt": iso(row["updated_at"]),
     }
 
 
@@ -65,7 +75,3 @@ def money(value: str | Decimal) -> int | float:
     number(Decimal(value)), at a fraction of the cost."""
     as_float = float(value)
     return int(as_float) if as_float.is_integer() else as_float
-
-
-def timestamps(row: Row) -> tuple[str, str]:
-    return iso(row["created_at"]), iso(row["updated_at"])
