@@ -1,4 +1,4 @@
-"""Medians, ratios to the reference, the targets of issue 5, the table, bench/RESULTS.md."""
+"""Medians, ratios to the reference, the performance targets, the table, bench/RESULTS.md."""
 
 import os
 import platform
@@ -217,7 +217,7 @@ def render(
         *machine(),
         f"- {settings}",
         "",
-        "## Targets (issue 5)",
+        "## Targets",
         "",
         "| target | measured | |",
         "|---|---|---|",

@@ -60,6 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Turns orders into correct, numbered invoices; renders and emails them.",
         lifespan=lifespan,
         redoc_url=None,
+        # No redirect to the path without its slash: Starlette builds that URL from the Host
+        # header, which a client controls. The path with a slash is simply not a route (404).
+        redirect_slashes=False,
     )
     if settings.smtp_url:
         parse_smtp_url(settings.smtp_url)  # a malformed URL stops the start, not the first send

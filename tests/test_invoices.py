@@ -1,4 +1,4 @@
-"""POST/GET/PATCH /invoices: the source pages' fields and every row of the error table."""
+"""POST/GET/PATCH /invoices: the contract's fields and every row of the error table."""
 
 import re
 from decimal import Decimal

@@ -60,7 +60,7 @@ BODY_TIMEOUT = "Request body was not received in time"
 NOT_FOUND = "Not found"
 METHOD_NOT_ALLOWED = "Method not allowed"
 UNEXPECTED = "An unexpected error occurred"
-# The source pages name the 500 message of their two endpoints.
+# The contract names the 500 message of its two original endpoints (create and get an invoice).
 UNEXPECTED_BY_ROUTE = {
     "create_invoice": "An error occurred while creating the invoice",
     "get_invoice": "An error occurred while fetching the invoice",

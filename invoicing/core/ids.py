@@ -1,4 +1,4 @@
-"""Resource ids: 24 lowercase hex characters, the MongoDB ObjectId format of the source pages."""
+"""Resource ids: 24 lowercase hex characters, the MongoDB ObjectId format the contract shows."""
 
 import os
 import re

@@ -1,5 +1,1 @@
-"""Invoice documents: the data model and its PDF rendering."""
-
-from invoicing.documents.model import DocumentLine, DocumentTax, InvoiceDocument
-
-__all__ = ["DocumentLine", "DocumentTax", "InvoiceDocument"]
+"""Invoice documents: the data model, its PDF, and the process that renders it."""

@@ -49,9 +49,7 @@ def decode_cursor(cursor: str | None) -> int:
     )
 
 
-async def list_page(
-    fetch: Fetch, render: Render, *, limit: int, cursor: str | None, max_bytes: int = MAX_PAGE_BYTES
-) -> bytes:
+async def list_page(fetch: Fetch, render: Render, *, limit: int, cursor: str | None) -> bytes:
     """The list envelope of the page that starts at `cursor`."""
     rows = await fetch(decode_cursor(cursor), limit + 1)
     more = len(rows) > limit
@@ -63,6 +61,6 @@ async def list_page(
         for row, item in zip(batch, await render(batch), strict=True):
             items.append(encoded := orjson.dumps(item))
             size += len(encoded)
-            if size >= max_bytes and len(items) < len(rows):
+            if size >= MAX_PAGE_BYTES and len(items) < len(rows):
                 return page_body(items, encode_cursor(row["seq"]))
     return page_body(items, encode_cursor(rows[-1]["seq"]) if more else None)

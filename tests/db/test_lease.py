@@ -1,4 +1,4 @@
-"""PostgresDatabase.lease: a request's first blocks share one pooled connection, then give it back."""
+"""PostgresDatabase.lease: the first blocks share one pooled connection, then give it back."""
 
 import asyncio
 import contextvars

@@ -1,4 +1,4 @@
-"""Crash safety (issue 4): a real server is `kill -9`ed several times while threads create orders
+"""Crash safety: a real server is `kill -9`ed several times while threads create orders
 and invoices, and restarted on the same database. Every request carries its own Idempotency-Key
 and is retried with it until it gets an answer, so afterwards the database must hold exactly what
 the clients were told: every acknowledged invoice with identical content and nothing else,

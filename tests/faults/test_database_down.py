@@ -1,4 +1,4 @@
-"""Database trouble (issue 4): PostgreSQL behind a TCP proxy that the test cuts (connections
+"""Database trouble: PostgreSQL behind a TCP proxy that the test cuts (connections
 reset and refused) or stalls (connections open but silent). While it is down, /health answers 503
 and the API a clean 503 envelope, each within a bounded time; once it is back, the same server
 process recovers without a restart, and failed creates consumed no invoice number. On SQLite, a

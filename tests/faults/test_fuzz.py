@@ -1,4 +1,4 @@
-"""Fuzzing (issue 4): schemathesis generates requests for every operation of the service's own
+"""Fuzzing: schemathesis generates requests for every operation of the service's own
 /openapi.json and sends them, with a valid token, to a real server process on each backend.
 Every response must be non-5xx, conform to the documented status codes, headers and schemas, and
 every error body must be the contract's envelope; schema-invalid requests must be rejected.

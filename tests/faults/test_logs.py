@@ -1,4 +1,4 @@
-"""Structured logs (issue 4): each request gives exactly one JSON line on the server's stderr with
+"""Structured logs: each request gives exactly one JSON line on the server's stderr with
 its request id (also the X-Request-ID response header), method, path, status and duration, and
 never the token or the request body."""
 

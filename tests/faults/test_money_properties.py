@@ -1,4 +1,4 @@
-"""Money properties (issue 4), with hypothesis through the HTTP API: for random orders (quantities
+"""Money properties, with hypothesis through the HTTP API: for random orders (quantities
 with up to 3 decimals, prices with up to 4, several tax rates, currencies with 0, 2 and 3 minor
 digits) and random sequences of partial invoices, every invoice is internally consistent to the
 minor unit (EN 16931: per-line nets, one tax entry per rate on that rate's taxable sum, total =

@@ -1,4 +1,4 @@
-"""Several real server processes on one database (issue 2, issue 4 "Several processes"): numbers
+"""Several real server processes on one database: numbers
 stay gapless and unique, an order is never over-invoiced, one idempotency key makes one invoice,
 and nothing answers 5xx (SQLite's "database is locked" included)."""
 

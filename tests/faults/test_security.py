@@ -1,4 +1,4 @@
-"""Security (issue 4): auth on every route, revocation at once and across processes, the token
+"""Security: auth on every route, revocation at once and across processes, the token
 secret nowhere (database, logs, responses), injection-shaped input never a 500, the response
 headers, CORS off by default, and body limits."""
 
