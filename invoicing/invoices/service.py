@@ -201,10 +201,7 @@ def to_json(row: Row, lines: Sequence[Row], mails: Sequence[Row]) -> dict[str, A
             }
             for line in lines
         ],
-        "subtotal": money(row["subtotal"]),
-        "taxes": serialize.taxes(row["taxes"]),
-        "taxTotal": money(row["tax_total"]),
-        "total": money(row["total"]),
+        **serialize.totals(row),
         "metaFields": serialize.meta_fields(row["meta_fields"]),
         "mailsSent": [{"sentTo": m["sent_to"], "sentAt": iso(m["sent_at"])} for m in mails],
         **serialize.authorship(row),

@@ -149,10 +149,7 @@ def to_json(row: Row, lines: Sequence[Row]) -> dict[str, Any]:
             }
             for line in lines
         ],
-        "subtotal": money(row["subtotal"]),
-        "taxes": serialize.taxes(row["taxes"]),
-        "taxTotal": money(row["tax_total"]),
-        "total": money(row["total"]),
+        **serialize.totals(row),
         "status": row["status"],
         "metaFields": serialize.meta_fields(row["meta_fields"]),
         **serialize.authorship(row),

@@ -75,3 +75,13 @@ def money(value: str | Decimal) -> int | float:
     number(Decimal(value)), at a fraction of the cost."""
     as_float = float(value)
     return int(as_float) if as_float.is_integer() else as_float
+
+
+def totals(row: Row) -> dict[str, Any]:
+    """A document's totals: `subtotal`, the `taxes` breakdown, `taxTotal` and `total`."""
+    return {
+        "subtotal": money(row["subtotal"]),
+        "taxes": taxes(row["taxes"]),
+        "taxTotal": money(row["tax_total"]),
+        "total": money(row["total"]),
+    }
