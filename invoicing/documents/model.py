@@ -5,21 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-
-def _decimal(value: Any, field: str) -> Decimal:
-    """Convert an API number (int, float, Decimal or numeric string) to an exact Decimal."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"{field} must be a number, got {value!r}")
-    try:
-        result = Decimal(str(value))
-    except (InvalidOperation, ValueError) as exc:
-        raise ValueError(f"{field} must be a number, got {value!r}") from exc
-    if not result.is_finite():
-        raise ValueError(f"{field} must be a finite number, got {value!r}")
-    return result
+from invoicing.core.money import TaxLine
+from invoicing.core.times import iso
+from invoicing.db.base import Row
+from invoicing.web.serialize import loads_taxes
 
 
 def _optional_str(value: Any) -> str | None:
@@ -40,13 +32,6 @@ class DocumentLine:
 
 
 @dataclass(frozen=True, slots=True)
-class DocumentTax:
-    rate: Decimal
-    taxable: Decimal
-    amount: Decimal
-
-
-@dataclass(frozen=True, slots=True)
 class InvoiceDocument:
     seller_name: str
     seller_address: str
@@ -59,7 +44,7 @@ class InvoiceDocument:
     currency: str
     locale: str
     lines: tuple[DocumentLine, ...]
-    taxes: tuple[DocumentTax, ...]
+    taxes: tuple[TaxLine, ...]
     subtotal: Decimal
     tax_total: Decimal
     total: Decimal
@@ -73,49 +58,41 @@ class InvoiceDocument:
         return parsed.astimezone(UTC)
 
     @classmethod
-    def from_invoice(
+    def from_rows(
         cls,
-        invoice: Mapping[str, Any],
+        invoice: Row,
+        lines: Iterable[Row],
         customer: Mapping[str, Any],
         *,
         seller_name: str,
         seller_address: str,
         locale: str,
     ) -> InvoiceDocument:
-        """Build the document from the API's invoice JSON and the order's customer dict."""
-        lines: Iterable[Mapping[str, Any]] = invoice["lineItems"]
-        taxes: Iterable[Mapping[str, Any]] = invoice.get("taxes") or ()
+        """The document of a stored invoice, its lines and its customer, with exact decimals."""
         return cls(
             seller_name=seller_name,
             seller_address=seller_address,
             customer_name=str(customer["name"]),
             customer_email=_optional_str(customer.get("email")),
             customer_address=_optional_str(customer.get("address")),
-            number=str(invoice["entityId"]),
-            issued_at=str(invoice["createdAt"]),
-            order_id=str(invoice["order"]),
-            currency=str(invoice["currency"]).upper(),
+            number=str(invoice["number"]),
+            issued_at=iso(invoice["created_at"]),
+            order_id=str(invoice["order_id"]),
+            currency=str(invoice["currency"]),
             locale=locale,
             lines=tuple(
                 DocumentLine(
                     name=str(line["name"]),
-                    sku=_optional_str(line.get("sku")),
-                    quantity=_decimal(line["quantity"], "quantity"),
-                    unit_price=_decimal(line["unitPrice"], "unitPrice"),
-                    tax_rate=_decimal(line.get("taxRate", 0), "taxRate"),
-                    amount=_decimal(line["amount"], "amount"),
+                    sku=_optional_str(line["sku"]),
+                    quantity=Decimal(line["quantity"]),
+                    unit_price=Decimal(line["unit_price"]),
+                    tax_rate=Decimal(line["tax_rate"]),
+                    amount=Decimal(line["amount"]),
                 )
                 for line in lines
             ),
-            taxes=tuple(
-                DocumentTax(
-                    rate=_decimal(tax["rate"], "rate"),
-                    taxable=_decimal(tax["taxable"], "taxable"),
-                    amount=_decimal(tax["amount"], "amount"),
-                )
-                for tax in taxes
-            ),
-            subtotal=_decimal(invoice["subtotal"], "subtotal"),
-            tax_total=_decimal(invoice["taxTotal"], "taxTotal"),
-            total=_decimal(invoice["total"], "total"),
+            taxes=loads_taxes(invoice["taxes"]),
+            subtotal=Decimal(invoice["subtotal"]),
+            tax_total=Decimal(invoice["tax_total"]),
+            total=Decimal(invoice["total"]),
         )

@@ -4,31 +4,25 @@ import asyncio
 from typing import Any
 
 from invoicing.config import Settings
-from invoicing.core.errors import BadGateway, NotFound, ValidationFailed
+from invoicing.core.errors import BadGateway, ValidationFailed
 from invoicing.db.base import Database
 from invoicing.documents.model import InvoiceDocument
 from invoicing.documents.renderer import PdfRenderer
 from invoicing.invoices import service
 from invoicing.mail.delivery import MailDeliveryError, deliver
 from invoicing.mail.message import InvalidRecipient, compose_invoice_email, parse_recipient
-from invoicing.orders import repository as orders
+from invoicing.orders import service as orders
 
 SEND_FAILED = "The invoice email could not be sent"
 
 
 async def load(database: Database, invoice_id: str, settings: Settings) -> InvoiceDocument:
     async with database.read() as connection:
-        invoice = await service.get(connection, invoice_id)
-        order = await orders.get(connection, invoice["order"])
-    if order is None:  # an invoice's order is never deleted; kept for the type checker
-        raise NotFound(service.INVOICE_NOT_FOUND)
-    customer = {
-        "name": order["customer_name"],
-        "email": order["customer_email"],
-        "address": order["customer_address"],
-    }
-    return InvoiceDocument.from_invoice(
+        invoice, lines = await service.get_with_lines(connection, invoice_id)
+        customer = await orders.customer(connection, invoice["order_id"])
+    return InvoiceDocument.from_rows(
         invoice,
+        lines,
         customer,
         seller_name=settings.seller_name,
         seller_address=settings.seller_address,

@@ -129,9 +129,10 @@ async def get(connection: Connection, invoice_id: str) -> dict[str, Any]:
     return await _whole(connection, row)
 
 
-async def get_row(connection: Connection, invoice_id: str) -> Row:
-    """The invoice's stored row; 404 when there is none."""
-    return await get_or_404(partial(repository.get, connection), invoice_id, INVOICE_NOT_FOUND)
+async def get_with_lines(connection: Connection, invoice_id: str) -> tuple[Row, list[Row]]:
+    """The invoice's stored row and lines; 404 when there is none."""
+    row = await get_or_404(partial(repository.get, connection), invoice_id, INVOICE_NOT_FOUND)
+    return row, await repository.lines(connection, row["id"])
 
 
 async def list_page(

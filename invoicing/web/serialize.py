@@ -19,6 +19,13 @@ def dumps_taxes(taxes: tuple[TaxLine, ...]) -> str:
     ).decode()
 
 
+def loads_taxes(stored: str) -> tuple[TaxLine, ...]:
+    return tuple(
+        TaxLine(Decimal(t["rate"]), Decimal(t["taxable"]), Decimal(t["amount"]))
+        for t in orjson.loads(stored)
+    )
+
+
 @lru_cache(maxsize=4096)
 def taxes(stored: str) -> list[dict[str, Any]]:
     """The stored breakdown as JSON (cached: few distinct breakdowns repeat across invoices;

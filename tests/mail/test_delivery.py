@@ -19,7 +19,8 @@ from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 from pypdf import PdfReader
 
-from invoicing.documents.model import DocumentLine, DocumentTax, InvoiceDocument
+from invoicing.core.money import TaxLine
+from invoicing.documents.model import DocumentLine, InvoiceDocument
 from invoicing.documents.pdf import render_invoice_pdf
 from invoicing.mail.delivery import MailDeliveryError, deliver, parse_smtp_url
 from invoicing.mail.message import InvalidRecipient, compose_invoice_email, parse_recipient
@@ -41,7 +42,7 @@ DOC = InvoiceDocument(
             "Widget", "W-1", Decimal(30), Decimal("19.99"), Decimal("8.25"), Decimal("599.70")
         ),
     ),
-    taxes=(DocumentTax(Decimal("8.25"), Decimal("599.70"), Decimal("49.48")),),
+    taxes=(TaxLine(Decimal("8.25"), Decimal("599.70"), Decimal("49.48")),),
     subtotal=Decimal("599.70"),
     tax_total=Decimal("49.48"),
     total=Decimal("649.18"),
