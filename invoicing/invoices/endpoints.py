@@ -4,6 +4,7 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
+from invoicing.auth.dependencies import principal
 from invoicing.db.base import Connection
 from invoicing.invoices import delivery, service
 from invoicing.invoices.schemas import InvoiceCreate, InvoiceOut, InvoiceUpdate, SendRequest
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/invoices", tags=["invoices"], responses=error_respon
 @hot
 async def create_invoice(request: Request) -> Response:
     payload = await parse(request, InvoiceCreate)
-    caller = context.principal(request)
+    caller = principal(request)
 
     async def create(connection: Connection) -> bytes:
         invoice = await service.create(connection, caller, payload)

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
+from invoicing.auth.dependencies import principal
 from invoicing.db.base import Connection
 from invoicing.orders import service
 from invoicing.orders.schemas import OrderCreate, OrderOut, OrderStatus
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/orders", tags=["orders"], responses=error_responses(
 @hot
 async def create_order(request: Request) -> Response:
     payload = await parse(request, OrderCreate)
-    caller = context.principal(request)
+    caller = principal(request)
     currency = request.app.state.settings.default_currency
 
     async def create(connection: Connection) -> bytes:

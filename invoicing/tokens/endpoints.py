@@ -2,6 +2,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from invoicing.auth.dependencies import Admin
 from invoicing.tokens import service
 from invoicing.tokens.schemas import NewTokenOut, TokenCreate, TokenOut
 from invoicing.web import context
@@ -20,8 +21,7 @@ router = APIRouter(prefix="/tokens", tags=["tokens"], responses=error_responses(
     responses=error_responses(400, 415),
     openapi_extra=body(TokenCreate),
 )
-async def create_token(request: Request) -> Response:
-    context.admin(request)
+async def create_token(request: Request, caller: Admin) -> Response:
     payload = await parse(request, TokenCreate)
     async with context.database(request).write() as connection:
         token, secret = await service.create(connection, payload.name, payload.type)
@@ -31,8 +31,7 @@ async def create_token(request: Request) -> Response:
 
 
 @router.get("", response_model=Envelope[list[TokenOut]])
-async def list_tokens(request: Request, include_revoked: bool = False) -> Response:
-    context.admin(request)
+async def list_tokens(request: Request, caller: Admin, include_revoked: bool = False) -> Response:
     async with context.database(request).read() as connection:
         tokens = await service.list_tokens(connection, include_revoked=include_revoked)
     return json_response(success_body(tokens))
@@ -41,8 +40,7 @@ async def list_tokens(request: Request, include_revoked: bool = False) -> Respon
 @router.delete(
     "/{token_id}", response_model=CreatedEnvelope[TokenOut], responses=error_responses(404)
 )
-async def revoke_token(request: Request, token_id: str) -> Response:
-    context.admin(request)
+async def revoke_token(request: Request, caller: Admin, token_id: str) -> Response:
     async with context.database(request).write() as connection:
         token = await service.revoke(connection, token_id)
     return json_response(success_body(token, message="Token revoked"))

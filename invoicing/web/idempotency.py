@@ -14,6 +14,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from invoicing.auth.dependencies import principal
 from invoicing.core.errors import Conflict, ServiceUnavailable, ValidationFailed
 from invoicing.core.times import now
 from invoicing.db.base import Connection, Database, DatabaseUnavailable
@@ -80,7 +81,7 @@ async def run(request: Request, create: Callable[[Connection], Awaitable[bytes]]
             return json_response(await create(connection), 201)
     if not 1 <= len(key) <= 255:
         raise ValidationFailed("Idempotency-Key must be 1 to 255 characters")
-    token_id = context.principal(request).id
+    token_id = principal(request).id
     request_hash = await fingerprint(request)
     if (replay := await _replay(request, token_id, key, request_hash)) is not None:
         return replay
