@@ -1,5 +1,7 @@
 """Access tokens: hashed at rest, admin-only management, revocation at once."""
 
+import pytest
+
 from tests.conftest import Api, create_token, run
 
 
@@ -58,3 +60,37 @@ def test_created_by_names_the_token(client):
 
     order = create_order(shop)
     assert order["createdBy"] == {"id": token_id, "name": "Web shop", "type": "api"}
+
+
+# A token's name is printed by `invoicing tokens list` and shown as createdBy.name: control and
+# format characters (Unicode category C: line breaks, ESC, DEL, bidi overrides...) could forge
+# lines or carry terminal escape sequences, so they are refused.
+CONTROL_NAMES = [
+    "evil\x1b[2J",  # clears the screen
+    "\x1b]8;;https://evil.example\x07link\x1b]8;;\x07",  # a terminal hyperlink
+    "two\nlines",
+    "over\rwrite",
+    "tab\tbed",
+    "del\x7f",
+    "csi\x9b31m",  # the 8-bit control sequence introducer
+    "bidi\u202eexe.txt",  # right-to-left override
+    "zero\u200bwidth",
+]
+
+
+@pytest.mark.parametrize("name", CONTROL_NAMES)
+def test_token_name_refuses_control_characters(api, name):
+    response = api.post("/tokens", json={"name": name, "type": "api"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "success": False,
+        "message": "Validation error: name must not contain control characters",
+        "errors": [{"field": "name", "message": "must not contain control characters"}],
+    }
+    assert [t["id"] for t in api.get("/tokens").json()["data"]] == [api.token_id]
+
+
+@pytest.mark.parametrize("name", ["Jörg's Bücher-Shop", "用户 商店", "Shop 🛒", "a  b"])
+def test_token_name_allows_any_printable_text(api, name):
+    response = api.post("/tokens", json={"name": name})
+    assert response.status_code == 201 and response.json()["data"]["name"] == name

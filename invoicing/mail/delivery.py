@@ -11,11 +11,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, SMTPUTF8
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from invoicing.mail.message import INVOICE_NUMBER_HEADER
+from invoicing.mail.message import INVOICE_NUMBER_HEADER, requires_smtputf8
 
 DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -117,7 +117,11 @@ def send_smtp(message: EmailMessage, settings: SmtpSettings, *, timeout: float =
 
 
 def write_to_outbox(message: EmailMessage, outbox_dir: Path) -> Path:
-    """Write <outbox>/<timestamp>-<invoice-number-or-uuid>.eml atomically; return its path."""
+    """Write <outbox>/<timestamp>-<invoice-number-or-uuid>.eml atomically; return its path.
+
+    CRLF line ends, as on the wire; headers in UTF-8 (RFC 6532) when an address needs it, as
+    sent with SMTPUTF8, else ASCII.
+    """
     outbox_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     label = _UNSAFE_NAME_CHARS.sub("-", str(message.get(INVOICE_NUMBER_HEADER, ""))).strip("-.")
@@ -125,7 +129,7 @@ def write_to_outbox(message: EmailMessage, outbox_dir: Path) -> Path:
     target = outbox_dir / f"{name}.eml"
     if target.exists():  # same invoice within the same microsecond: never overwrite
         target = outbox_dir / f"{name}-{uuid.uuid4().hex[:8]}.eml"
-    data = message.as_bytes(policy=SMTP)
+    data = message.as_bytes(policy=SMTPUTF8 if requires_smtputf8(message) else SMTP)
     fd, tmp_name = tempfile.mkstemp(dir=outbox_dir, prefix=".", suffix=".eml.tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

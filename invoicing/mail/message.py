@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.policy import SMTP, SMTPUTF8
+from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 
+import idna
 from babel.dates import format_date
 from babel.numbers import format_currency
 from email_validator import EmailNotValidError, validate_email
@@ -20,6 +22,7 @@ INVOICE_NUMBER_HEADER = "X-Invoice-Number"
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 _FALLBACK_MSGID_DOMAIN = "invoicing.invalid"
+_ADDRESS_HEADERS = ("From", "Sender", "Reply-To", "To", "Cc", "Bcc")
 
 
 class InvalidRecipient(ValueError):
@@ -45,14 +48,36 @@ def parse_recipient(value: str) -> str:
     return normalized
 
 
+def wire_address(address: str) -> Address:
+    """An address as it goes into a header and the SMTP envelope.
+
+    No RFC 2047 encoded-word may stand inside an address, so: an ASCII local part at an
+    internationalized domain gets the domain's IDNA form (``ap@xn--bcher-kva.example``), all
+    ASCII, which any mail server takes; a non-ASCII local part has no ASCII form and stays as
+    it is (``jörg@bücher.example``): it needs SMTPUTF8 (RFC 6531) and UTF-8 headers (RFC 6532).
+    """
+    username, _, domain = address.rpartition("@")
+    if username.isascii() and not domain.isascii():
+        # Without an IDNA form, the domain stays UTF-8, which SMTPUTF8 carries.
+        with contextlib.suppress(idna.IDNAError):
+            domain = idna.encode(domain, uts46=True).decode("ascii")
+    return Address(username=username, domain=domain)
+
+
+def requires_smtputf8(message: EmailMessage) -> bool:
+    """True when an address of the message is not ASCII: it must then be written and sent with
+    UTF-8 headers (``policy=SMTPUTF8``, the SMTPUTF8 extension), never with encoded-words."""
+    values = [str(value) for name in _ADDRESS_HEADERS for value in message.get_all(name, [])]
+    return any(not address.isascii() for _, address in getaddresses(values))
+
+
 def _one_line(text: str) -> str:
     """Collapse whitespace (including line breaks) so text is safe in a header."""
     return " ".join(text.split())
 
 
-def _msgid_domain(sender: str) -> str:
-    address = parseaddr(sender)[1]
-    domain = address.rpartition("@")[2].strip().strip("[]")
+def _msgid_domain(sender: Address) -> str:
+    domain = sender.domain.strip().strip("[]")
     if domain and re.fullmatch(r"[A-Za-z0-9.-]+", domain):
         return domain.lower()
     return _FALLBACK_MSGID_DOMAIN
@@ -63,17 +88,15 @@ def attachment_filename(number: str) -> str:
     return f"invoice-{safe}.pdf"
 
 
-def _sender_header(sender: str) -> str | Address:
+def _sender_header(sender: str) -> Address:
     """Accept "billing@x.com" or "Billing <billing@x.com>"; reject line breaks."""
     if _CONTROL_CHARS.search(sender):
         raise ValueError("The sender must not contain line breaks or control characters")
     display_name, address = parseaddr(sender)
     if not address or "@" not in address:
         raise ValueError(f"The sender is not a valid email address: {sender!r}")
-    if display_name:
-        username, _, domain = address.rpartition("@")
-        return Address(display_name=display_name, username=username, domain=domain)
-    return address
+    wire = wire_address(address)
+    return Address(display_name=display_name, username=wire.username, domain=wire.domain)
 
 
 def compose_invoice_email(
@@ -85,7 +108,8 @@ def compose_invoice_email(
     now: datetime | None = None,
 ) -> EmailMessage:
     """Build a multipart message: plain-text and HTML summary plus the PDF attachment."""
-    to = parse_recipient(recipient)
+    to = wire_address(parse_recipient(recipient))
+    from_ = _sender_header(sender)
     moment = now or datetime.now(UTC)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -95,12 +119,13 @@ def compose_invoice_email(
     seller = _one_line(doc.seller_name)
     number = _one_line(doc.number)
 
-    message = EmailMessage(policy=SMTP)
-    message["From"] = _sender_header(sender)
+    utf8 = not (to.addr_spec.isascii() and from_.addr_spec.isascii())
+    message = EmailMessage(policy=SMTPUTF8 if utf8 else SMTP)
+    message["From"] = from_
     message["To"] = to
     message["Subject"] = f"Invoice {number} from {seller}"
     message["Date"] = format_datetime(moment)
-    message["Message-ID"] = make_msgid(domain=_msgid_domain(sender))
+    message["Message-ID"] = make_msgid(domain=_msgid_domain(from_))
     message[INVOICE_NUMBER_HEADER] = number
 
     greeting = f"Hello {_one_line(doc.customer_name)},"

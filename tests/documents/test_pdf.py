@@ -167,3 +167,25 @@ def test_rendering_is_deterministic() -> None:
     assert first == second
     info = PdfReader(io.BytesIO(first)).metadata
     assert info is not None and str(info["/CreationDate"]).startswith("D:20251208204320")
+
+
+def test_customer_address_longer_than_a_page_flows_onto_the_next_pages() -> None:
+    # New orders allow 10 lines, but older ones may hold up to the column's 1000 characters:
+    # the most lines that fit in them must all be printed, page after page, none cut off.
+    address = "\n".join(f"L{i:03d}" for i in range(1, 201))
+    assert len(address) == 999
+    pages = _pages(render_invoice_pdf(_doc(_invoice(), address=address)))
+    assert len(pages) > 3
+    words = "\n".join(pages).split()
+    assert [w for w in words if w.startswith("L") and w[1:].isdigit()] == address.split("\n")
+    assert words.count("DETAILS") == 1 and "Invoice number" in pages[0]
+    assert "$649.18" in pages[-1]
+    for number, text in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in text
+
+
+def test_customer_address_keeps_its_line_breaks_and_wraps_long_lines() -> None:
+    address = "Hinterhof, 3. Etage\nMain St 1\n" + "W" * 100 + "\n10115 Berlin"
+    text = "\n".join(_pages(render_invoice_pdf(_doc(_invoice(), address=address))))
+    assert "Hinterhof, 3. Etage\nMain St 1\n" in text and "\n10115 Berlin" in text
+    assert "W" * 100 in "".join(text.split())

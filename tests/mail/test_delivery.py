@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import io
 import socket
 import time
@@ -9,10 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
+from email.errors import NonASCIILocalPartDefect
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import idna
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
@@ -81,9 +84,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def smtp_server(handler: Collector) -> Iterator[int]:
+def smtp_server(handler: Collector, *, smtputf8: bool = False) -> Iterator[int]:
     port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8)
     controller.start()
     try:
         yield port
@@ -91,9 +94,9 @@ def smtp_server(handler: Collector) -> Iterator[int]:
         controller.stop()
 
 
-def _message(recipient: str = "ap@acme.example") -> EmailMessage:
+def _message(recipient: str = "ap@acme.example", sender: str = SENDER) -> EmailMessage:
     now = datetime(2025, 12, 9, 8, 0, tzinfo=UTC)
-    return compose_invoice_email(DOC, PDF, sender=SENDER, recipient=recipient, now=now)
+    return compose_invoice_email(DOC, PDF, sender=sender, recipient=recipient, now=now)
 
 
 def _pdf_text(message: Any) -> str:
@@ -212,3 +215,102 @@ def test_parse_recipient_accepts_and_normalizes() -> None:
     assert parse_recipient("  ap@acme.example ") == "ap@acme.example"
     with pytest.raises(ValueError):  # InvalidRecipient is a ValueError
         compose_invoice_email(DOC, PDF, sender=SENDER, recipient="x@y.com\r\nBcc: z@w.com")
+
+
+# Internationalized addresses (RFC 6530-6532). An RFC 2047 encoded-word is never allowed inside an
+# address, so a non-ASCII local part is written as UTF-8 (SMTPUTF8), and an ASCII local part at
+# an internationalized domain as plain ASCII, the domain in its IDNA form (no SMTPUTF8 needed).
+UTF8_RECIPIENTS = ["jörg@bücher.example", "用户@例子.广告"]
+
+
+def _raw_header(data: bytes, name: str) -> str:
+    """A header exactly as written (unfolded), decoded as UTF-8 (RFC 6532)."""
+    head = data.split(b"\r\n\r\n", 1)[0].replace(b"\r\n ", b" ").replace(b"\r\n\t", b" ")
+    [value] = [
+        line[len(name) + 1 :]
+        for line in head.split(b"\r\n")
+        if line.startswith(b"%s:" % name.encode())
+    ]
+    return value.decode("utf-8").strip()
+
+
+def _assert_reads_back(data: bytes, recipient: str) -> None:
+    assert "=?" not in _raw_header(data, "To")  # no encoded-word in an address
+    assert _raw_header(data, "To") == recipient
+    parsed = email.message_from_bytes(data, policy=email.policy.default)
+    assert email.utils.getaddresses(parsed.get_all("To")) == [("", recipient)]
+    from_text = email.message_from_string(data.decode("utf-8"), policy=email.policy.default)
+    assert [a.addr_spec for a in from_text["To"].addresses] == [recipient]
+    # Python flags every non-ASCII local part, legitimate under RFC 6532; nothing else.
+    assert {type(d) for d in from_text["To"].defects} <= {NonASCIILocalPartDefect}
+    assert parsed["Subject"] == "Invoice 42 from Northwind Trading Co."
+    assert "649.18" in _pdf_text(parsed)
+
+
+@pytest.mark.parametrize("recipient", UTF8_RECIPIENTS)
+def test_outbox_eml_to_unicode_address_is_utf8(tmp_path: Path, recipient: str) -> None:
+    assert parse_recipient(recipient) == recipient
+    deliver(_message(recipient), smtp_url=None, outbox_dir=tmp_path)
+    [written] = list(tmp_path.iterdir())
+    _assert_reads_back(written.read_bytes(), recipient)
+
+
+def test_outbox_eml_to_unicode_domain_is_plain_ascii(tmp_path: Path) -> None:
+    deliver(_message("ap@Bücher.example"), smtp_url=None, outbox_dir=tmp_path)
+    [written] = list(tmp_path.iterdir())
+    data = written.read_bytes()
+    assert data.isascii()
+    _assert_reads_back(data, "ap@xn--bcher-kva.example")
+    assert idna.decode("xn--bcher-kva.example") == "bücher.example"
+
+
+def test_unicode_sender_domain_is_written_as_idna(tmp_path: Path) -> None:
+    message = _message(sender="Bücher & Söhne <rechnung@bücher.example>")
+    deliver(message, smtp_url=None, outbox_dir=tmp_path)
+    [written] = list(tmp_path.iterdir())
+    data = written.read_bytes()
+    assert data.isascii()
+    assert "rechnung@xn--bcher-kva.example>" in _raw_header(data, "From")
+    parsed = email.message_from_bytes(data, policy=email.policy.default)
+    [sender] = parsed["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == (
+        "Bücher & Söhne",
+        "rechnung@xn--bcher-kva.example",
+    )
+    assert parsed["Message-ID"].endswith("@xn--bcher-kva.example>")
+    assert not parsed["From"].defects
+
+
+@pytest.mark.parametrize("recipient", UTF8_RECIPIENTS)
+def test_smtp_delivery_to_unicode_address_uses_smtputf8(recipient: str) -> None:
+    handler = Collector()
+    with smtp_server(handler, smtputf8=True) as port:
+        deliver(_message(recipient), smtp_url=f"smtp://127.0.0.1:{port}", outbox_dir=Path("x"))
+    [envelope] = handler.envelopes
+    assert envelope.smtp_utf8 and envelope.rcpt_tos == [recipient]
+    assert envelope.mail_from == "billing@northwind.example"
+    assert isinstance(envelope.content, bytes)
+    _assert_reads_back(envelope.content, recipient)
+
+
+def test_smtp_delivery_to_unicode_domain_needs_no_smtputf8() -> None:
+    handler = Collector()
+    with smtp_server(handler) as port:  # a server without SMTPUTF8
+        deliver(
+            _message("ap@bücher.example"), smtp_url=f"smtp://127.0.0.1:{port}", outbox_dir=Path("x")
+        )
+    [envelope] = handler.envelopes
+    assert not envelope.smtp_utf8 and envelope.rcpt_tos == ["ap@xn--bcher-kva.example"]
+    assert isinstance(envelope.content, bytes) and envelope.content.isascii()
+    _assert_reads_back(envelope.content, "ap@xn--bcher-kva.example")
+
+
+def test_smtp_server_without_smtputf8_refuses_unicode_local_part() -> None:
+    handler = Collector()
+    with smtp_server(handler) as port, pytest.raises(MailDeliveryError, match="SMTPUTF8"):
+        deliver(
+            _message("jörg@bücher.example"),
+            smtp_url=f"smtp://127.0.0.1:{port}",
+            outbox_dir=Path("x"),
+        )
+    assert handler.envelopes == []
