@@ -1,8 +1,11 @@
 """POST/GET /orders: validation, exact money per currency, and the order object."""
 
-import pytest
+from io import BytesIO
 
-from tests.helpers import create_order, line, order_body
+import pytest
+from pypdf import PdfReader
+
+from tests.helpers import create_invoice, create_order, line, order_body
 
 
 def test_order_object(api):
@@ -97,7 +100,7 @@ def test_default_currency(api):
         ({"metaFields": [{"key": "k", "value": 5}]}, "metaFields[0].value must be a string"),
         (
             {"lineItems": [line("A", 10**9, 10**11)]},
-            "lineItems: the order total must be below 1000000000000",
+            "lineItems: the order total must be below 10000000000000000",
         ),
     ],
 )
@@ -134,3 +137,56 @@ def test_list_by_status(api):
         "partially_invoiced": [],
     }
     assert api.get("/orders", params={"status": "paid"}).status_code == 400
+
+
+# A customer address is printed in full on the PDF: at most 10 lines of at most 100 characters
+# (and 1000 in all, the column's size), refused beyond that rather than cut off on the page.
+def _address_line(number: int, length: int) -> str:
+    # The widest letter in one unbreakable word, or words: wrapped, never clipped.
+    filler = "W" * length if number % 2 else "Müller Straße " * 8
+    return (f"{number:02d} " + filler)[:length]
+
+
+MAXIMAL_ADDRESS = "\n".join(_address_line(i, 100 if i == 10 else 99) for i in range(1, 11))
+
+
+def test_maximal_customer_address_is_accepted_and_printed_in_full(api):
+    lines = MAXIMAL_ADDRESS.split("\n")
+    assert len(lines) == 10 and max(map(len, lines)) == 100 and len(MAXIMAL_ADDRESS) == 1000
+    customer = {"name": "Acme GmbH", "address": MAXIMAL_ADDRESS}
+    order = create_order(api, customer=customer)
+    assert order["customer"]["address"] == MAXIMAL_ADDRESS
+    invoice = create_invoice(api, order["id"])
+    pdf = api.get(f"/invoices/{invoice['id']}/pdf").content
+    text = "".join("".join(page.extract_text().split()) for page in PdfReader(BytesIO(pdf)).pages)
+    for address_line in lines:
+        assert "".join(address_line.split()) in text
+    assert "$649.18" in text
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("\n".join(f"Line {i}" for i in range(11)), "must have at most 10 lines"),
+        ("Hof 3\r\n" * 11, "must have at most 10 lines"),
+        ("Main St 1" + "\n" * 20 + "Berlin", "must have at most 10 lines"),
+        ("Main St 1\n" + "x" * 101, "line 2 must be at most 100 characters"),
+        ("y" * 101, "line 1 must be at most 100 characters"),
+    ],
+)
+def test_customer_address_too_long_to_print_is_refused(api, address, message):
+    response = api.post("/orders", json=order_body(customer={"name": "A", "address": address}))
+    assert response.status_code == 400
+    assert response.json() == {
+        "success": False,
+        "message": f"Validation error: customer.address {message}",
+        "errors": [{"field": "customer.address", "message": message}],
+    }
+    assert api.get("/orders").json()["data"] == []
+
+
+def test_customer_address_edges_are_accepted(api):
+    # Ten lines plus the line break that often ends a pasted address; a 100-character line.
+    for address in ("\n".join(f"Line {i}" for i in range(10)) + "\n", "z" * 100):
+        order = create_order(api, customer={"name": "A", "address": address})
+        assert order["customer"]["address"] == address

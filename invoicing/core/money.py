@@ -7,9 +7,14 @@ from functools import cache
 
 from babel.numbers import get_currency_precision, list_currencies
 
-# Money leaves the service as JSON numbers through binary floats; 15 significant digits
-# survive that round trip exactly, so amounts are kept below 10^12 (15 digits with 3 decimals).
-MAX_AMOUNT = Decimal(10) ** 12
+# What the money columns hold: NUMERIC(20, 4) (`Money` in invoicing/db/tables.py), 16 digits
+# before the point. No amount of an order or of its invoices (line nets, taxable sums, taxes,
+# totals, invoiced amounts) exceeds the order's total, so a total below 10^16 fits every column,
+# where PostgreSQL would refuse the row ("numeric field overflow") and SQLite's TEXT would not.
+# Below it the arithmetic is exact as well: a taxable sum (20 digits) times a rate (at most 7)
+# has 27 digits, inside the default 28-digit decimal context. Amounts leave as their exact
+# decimal text (`number`), never through a binary float, so JSON does not limit them.
+MAX_AMOUNT = Decimal(10) ** 16
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 
@@ -60,8 +65,27 @@ def totals(lines: Iterable[tuple[Decimal, Decimal]], currency: str) -> Totals:
     return Totals(subtotal, taxes, tax_total, subtotal + tax_total)
 
 
-def number(value: Decimal) -> int | float:
-    """A JSON number: integers stay integers (`30`, not `30.0`); others are shortest-repr floats."""
-    if value == value.to_integral_value():
-        return int(value)
-    return float(value)
+_DIGITS = "0123456789"
+
+
+def number(value: Decimal | str) -> str:
+    """The exact JSON number a decimal spells, as canonical text: `30` (not `30.000`, `30.0` or
+    `3E+1`), `19.99`, `0.1`; never an exponent, never `-0`. `value` is a Decimal or the text of a
+    stored one (SQLite keeps `str(Decimal)`, PostgreSQL's NUMERIC arrives as `649.1800`).
+
+    Digit for digit at any size: no binary float on the way. Plain non-negative text, all that
+    stored money and quantities are in practice, costs two scans and a strip."""
+    text = value if value.__class__ is str else str(value)
+    if text[0] in _DIGITS and "E" not in text:
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return _written_out(Decimal(text))
+
+
+def _written_out(value: Decimal) -> str:
+    """An exponent form, a negative number or a zero with a sign, written out."""
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a number JSON can carry")
+    if not value:
+        return "0"
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

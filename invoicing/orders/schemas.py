@@ -6,12 +6,12 @@ from pydantic import AfterValidator, Field
 from invoicing.core.money import CURRENCIES
 from invoicing.web.schemas import (
     Creator,
+    ExactDecimal,
     MetaField,
     MetaFields,
     Quantity,
     Strict,
     TaxOut,
-    decimal_string_pattern,
 )
 
 OrderStatus = Literal["open", "partially_invoiced", "invoiced"]
@@ -27,33 +27,45 @@ Currency = Annotated[
     str, Field(min_length=3, max_length=3, examples=["USD"]), AfterValidator(_known_currency)
 ]
 UnitPrice = Annotated[
-    Decimal,
-    Field(
-        ge=0,
-        le=10**11,
-        decimal_places=4,
-        allow_inf_nan=False,
-        examples=[19.99],
-        json_schema_extra=decimal_string_pattern,
-    ),
+    Decimal, ExactDecimal(ge=0, le=10**11, decimal_places=4), Field(examples=[19.99])
 ]
-TaxRate = Annotated[
-    Decimal,
+TaxRate = Annotated[Decimal, ExactDecimal(ge=0, le=100, decimal_places=4), Field(examples=[8.25])]
+
+
+ADDRESS_MAX_LINES = 10
+ADDRESS_MAX_LINE_LENGTH = 100
+
+
+def _printable_address(address: str) -> str:
+    """An address the invoice prints in full: at most 10 lines of at most 100 characters.
+
+    The PDF never cuts an address off (it wraps long lines and flows onto the next page), but
+    one that long is not a postal address: refuse it rather than print pages of it. Lines are
+    counted as printed, without blank lines before or after; every kind of line break counts.
+    """
+    if len(address.strip().splitlines()) > ADDRESS_MAX_LINES:
+        raise ValueError(f"must have at most {ADDRESS_MAX_LINES} lines")
+    for number, line in enumerate(address.splitlines(), start=1):
+        if len(line) > ADDRESS_MAX_LINE_LENGTH:
+            raise ValueError(f"line {number} must be at most {ADDRESS_MAX_LINE_LENGTH} characters")
+    return address
+
+
+CustomerAddress = Annotated[
+    str,
     Field(
-        ge=0,
-        le=100,
-        decimal_places=4,
-        allow_inf_nan=False,
-        examples=[8.25],
-        json_schema_extra=decimal_string_pattern,
+        max_length=1000,
+        description="Free text, at most 10 lines of at most 100 characters each.",
+        examples=["Main St 1\n10115 Berlin"],
     ),
+    AfterValidator(_printable_address),
 ]
 
 
 class CustomerIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=320)
-    address: str | None = Field(default=None, max_length=1000)
+    address: CustomerAddress | None = None
 
 
 class OrderLineIn(Strict):

@@ -1,9 +1,21 @@
 """Pieces shared by every resource's schemas: metaFields, money in, and the response envelopes."""
 
+import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticKnownError, core_schema
 
 T = TypeVar("T")
 
@@ -36,24 +48,116 @@ def _unique_keys(fields: list[MetaField]) -> list[MetaField]:
 MetaFields = Annotated[list[MetaField], Field(max_length=50), AfterValidator(_unique_keys)]
 
 
-def decimal_string_pattern(schema: dict[str, Any]) -> None:
-    """A decimal may also be sent as a string: document which strings (the schema says any)."""
-    for branch in schema.get("anyOf", []):
-        if branch.get("type") == "string":
-            branch["pattern"] = r"^[0-9]+(\.[0-9]+)?$"
+# A decimal sent as a string: ASCII digits with an optional point, nothing else (no sign, spaces,
+# underscores, exponent or other scripts' digits, all of which Python's Decimal() would take).
+DECIMAL_TEXT = r"^[0-9]+(\.[0-9]+)?$"
+_decimal_text = re.compile(DECIMAL_TEXT).fullmatch  # (`$` alone would let a final \n by)
+ZERO = Decimal(0)
+ONE = Decimal(1)
 
 
-Quantity = Annotated[
-    Decimal,
-    Field(
-        gt=0,
-        le=10**9,
-        decimal_places=3,
-        allow_inf_nan=False,
-        examples=[30],
-        json_schema_extra=decimal_string_pattern,
-    ),
-]
+class JsonNumber(float):
+    """A JSON number with a fraction or an exponent, read with its text as sent (see
+    `bodies.validate_json`): the float every other field sees, and the exact digits for
+    `ExactDecimal` fields."""
+
+    __slots__ = ("text",)
+    text: str
+
+    def __new__(cls, text: str) -> "JsonNumber":
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+
+@dataclass(frozen=True, slots=True)
+class ExactDecimal:
+    """A decimal read digit for digit as the client wrote it: a JSON number (exponent form such
+    as `2.5e1` included, and never through a binary float) or a string of ASCII digits with an
+    optional point. Anything else, `"1_000"` or `" 5 "` included, "must be a number".
+
+    JSON mode (`model_validate_json`, every request) runs in pydantic-core alone: its JSON
+    numbers are doubles (shortest repr), exact for the 15 significant digits every valid value
+    here has. Python mode is the exact pass `bodies.validate_json` makes when a body has a number
+    a double may not hold: `JsonNumber`s are read from their text."""
+
+    le: int
+    decimal_places: int
+    gt: int | None = None
+    ge: int | None = None
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        number = core_schema.decimal_schema(
+            gt=None if self.gt is None else Decimal(self.gt),
+            ge=None if self.ge is None else Decimal(self.ge),
+            le=Decimal(self.le),
+            decimal_places=self.decimal_places,
+            allow_inf_nan=False,
+        )
+        as_sent = core_schema.union_schema(
+            [
+                core_schema.int_schema(strict=True),
+                core_schema.float_schema(strict=True),  # after int: a double cannot hold all
+                core_schema.str_schema(pattern=DECIMAL_TEXT, strict=True),
+            ],
+            mode="left_to_right",
+            custom_error_type="decimal_parsing",
+        )
+        return core_schema.json_or_python_schema(
+            json_schema=core_schema.chain_schema([as_sent, number]),
+            python_schema=core_schema.chain_schema(
+                [
+                    core_schema.no_info_plain_validator_function(_as_written),
+                    number,
+                    core_schema.no_info_plain_validator_function(_plain),
+                ]
+            ),
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        number: dict[str, Any] = {"type": "number"}
+        if self.gt is not None:
+            number["exclusiveMinimum"] = self.gt
+        if self.ge is not None:
+            number["minimum"] = self.ge
+        number["maximum"] = self.le
+        return {
+            "anyOf": [number, {"type": "string", "pattern": DECIMAL_TEXT}],
+            "description": (
+                f"At most {self.decimal_places} decimals. A JSON number, read exactly as written "
+                "(never as a binary float; exponent form such as 2.5e1 included), or a string of "
+                "ASCII digits with an optional decimal point."
+            ),
+        }
+
+
+def _as_written(value: Any) -> Any:
+    """Python mode's input: a JsonNumber's own digits; strings as in JSON mode; no bool."""
+    kind = value.__class__
+    if kind is JsonNumber:
+        return Decimal(value.text)
+    if kind is str:
+        if _decimal_text(value) is None:
+            raise PydanticKnownError("decimal_parsing")
+        return value
+    if kind is int or kind is float or kind is Decimal:
+        return value
+    raise PydanticKnownError("decimal_parsing")
+
+
+def _plain(value: Decimal) -> Decimal:
+    """No negative zero and no exponent (`1E+3` is stored as 1000); the value is bounded by now."""
+    if not value:
+        return ZERO
+    exponent = value.as_tuple().exponent
+    return value.quantize(ONE) if isinstance(exponent, int) and exponent > 0 else value
+
+
+Quantity = Annotated[Decimal, ExactDecimal(gt=0, le=10**9, decimal_places=3), Field(examples=[30])]
 
 
 class Envelope(BaseModel, Generic[T]):
