@@ -14,7 +14,7 @@ metadata = sa.MetaData(
 )
 
 # SQLite has no exact decimal type (NUMERIC affinity turns "19.99" into a float), so money and
-# quantities are TEXT there and NUMERIC on PostgreSQL; both reach the code as Decimal.
+# quantities are TEXT there and NUMERIC on PostgreSQL; both reach the code as their exact text.
 Money = sa.Numeric(20, 4).with_variant(sa.String(40), "sqlite")
 Quantity = sa.Numeric(15, 3).with_variant(sa.String(24), "sqlite")
 # Times are ISO strings with milliseconds on SQLite (they sort like the times they are).
