@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logs.configure(settings.log_level)
-        app.state.pdf_renderer = renderer = PdfRenderer()
+        app.state.pdf_renderer = renderer = PdfRenderer.from_settings(settings)
         renderer.start()
         await database.connect()
         # Everything made at startup lives as long as the process: keep it out of the garbage
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expiry.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await expiry
-            renderer.close()
+            await renderer.close()
             await database.close()
 
     app = FastAPI(

@@ -12,6 +12,8 @@ from invoicing.db import create_database
 from invoicing.db.base import Connection
 from invoicing.db.migrate import upgrade
 from invoicing.tokens import service as tokens
+from invoicing.tokens.schemas import check_token_name
+from invoicing.web import server
 
 T = TypeVar("T")
 
@@ -25,9 +27,46 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+    header_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            help="Seconds for a request's headers to arrive, else 408 "
+            "[INVOICING_HEADER_TIMEOUT, default 10].",
+        ),
+    ] = None,
+    body_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            help="Seconds for a request's whole body to arrive, else 408 "
+            "[INVOICING_BODY_TIMEOUT, default 30].",
+        ),
+    ] = None,
+    keep_alive_timeout: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Seconds an idle connection is kept open between requests "
+            "[INVOICING_KEEP_ALIVE_TIMEOUT, default 5].",
+        ),
+    ] = None,
+    max_connections: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Open connections per server process; more are answered 503 "
+            "[INVOICING_MAX_CONNECTIONS, default 1000].",
+        ),
+    ] = None,
 ) -> None:
     """Bring the database schema up to date, then serve the API."""
-    settings = get_settings()
+    settings = server.configure(
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
+        keep_alive_timeout=keep_alive_timeout,
+        max_connections=max_connections,
+    )
     upgrade(settings.database_url)
     secret = asyncio.run(_bootstrap_token())
     if secret is not None:
@@ -41,6 +80,8 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        http="invoicing.web.server:HttpProtocol",
+        timeout_keep_alive=settings.keep_alive_timeout,
         access_log=False,
         server_header=False,
         log_level="warning",
@@ -63,6 +104,10 @@ def create_token(
     """Create an access token; its secret is the last line of the output."""
     if type not in ("admin", "api"):
         raise typer.BadParameter("must be admin or api", param_hint="--type")
+    try:
+        check_token_name(name)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--name") from None
     token, secret = asyncio.run(_write(lambda c: tokens.create(c, name, type)))  # type: ignore[arg-type]
     typer.echo(f"Created {token['type']} token {token['id']} ({token['name']}). Its secret:")
     typer.echo(secret)
@@ -73,10 +118,14 @@ def list_tokens(
     all: Annotated[bool, typer.Option("--all", help="Include revoked tokens.")] = False,
 ) -> None:
     """List access tokens (never their secrets)."""
+    from invoicing.tokens.schemas import printable_name
+
     rows = asyncio.run(_write(lambda c: tokens.list_tokens(c, include_revoked=all)))
     for row in rows:
         revoked = f"  revoked {row['revokedAt']}" if row["revokedAt"] else ""
-        typer.echo(f"{row['id']}  {row['type']:<5}  {row['createdAt']}  {row['name']}{revoked}")
+        # A name stored before control characters were refused is shown escaped, never raw.
+        name = printable_name(row["name"])
+        typer.echo(f"{row['id']}  {row['type']:<5}  {row['createdAt']}  {name}{revoked}")
 
 
 @tokens_app.command("revoke")

@@ -23,6 +23,21 @@ class Settings(BaseSettings):
     db_timeout: float = Field(default=5.0, gt=0)
     cors_origins: list[str] = []
     log_level: str = "info"
+    # Connections (per server process; see invoicing.web.server and `invoicing serve --help`).
+    header_timeout: float = Field(default=10.0, gt=0)
+    body_timeout: float = Field(default=30.0, gt=0)
+    keep_alive_timeout: int = Field(default=5, ge=1)
+    max_connections: int = Field(default=1000, ge=1)
+    # PDF rendering, per server process (see invoicing.documents.renderer). Renders wait in two
+    # lanes, documents of at most `pdf_small_document_lines` lines and larger ones; per lane, at
+    # most `pdf_queue_limit` wait (503 past it), and a token has at most
+    # `pdf_queue_limit_per_token` waiting or running (429 past it).
+    pdf_render_timeout: float = Field(default=60.0, gt=0)
+    pdf_small_document_lines: int = Field(default=50, ge=1)
+    pdf_queue_limit: int = Field(default=10, ge=0)
+    pdf_queue_limit_per_token: int = Field(default=2, ge=1)
+    # POST /invoices/{id}/send: at most this many per invoice in any hour (429 past it).
+    invoice_sends_per_hour: int = Field(default=10, ge=1)
     # Off only to compare: the busiest routes then go through FastAPI's router like the rest.
     fast_path: bool = True
 

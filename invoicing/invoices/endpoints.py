@@ -80,14 +80,14 @@ async def update_invoice(request: Request, invoice_id: str) -> Response:
     response_class=Response,
     responses={
         200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
-        **error_responses(404),
+        **error_responses(404, 429, 503, 504),
     },
 )
 async def get_invoice_pdf(request: Request, invoice_id: str) -> Response:
     document = await delivery.load(
         context.database(request), invoice_id, request.app.state.settings
     )
-    pdf = await request.app.state.pdf_renderer.render(document)
+    pdf = await delivery.renderer_for(request)(document)
     return Response(
         pdf,
         media_type="application/pdf",
@@ -98,7 +98,7 @@ async def get_invoice_pdf(request: Request, invoice_id: str) -> Response:
 @router.post(
     "/{invoice_id}/send",
     response_model=CreatedEnvelope[InvoiceOut],
-    responses=error_responses(400, 404, 413, 415, 502),
+    responses=error_responses(400, 404, 413, 415, 429, 502, 503, 504),
     openapi_extra=body(SendRequest),
 )
 async def send_invoice(request: Request, invoice_id: str) -> Response:
@@ -108,6 +108,6 @@ async def send_invoice(request: Request, invoice_id: str) -> Response:
         invoice_id,
         payload.to,
         request.app.state.settings,
-        request.app.state.pdf_renderer,
+        delivery.renderer_for(request),
     )
     return json_response(success_body(invoice, message=f"Invoice sent to {recipient}"))

@@ -112,3 +112,18 @@ async def record_mail(
     if row is not None:
         await connection.execute(_INSERT_MAIL, invoice_id, sent_to, at)
     return row
+
+
+_RECENT_MAIL_TIMES = Query(
+    "SELECT sent_at FROM invoice_mails WHERE invoice_id = $1 AND sent_at > $2 "
+    "ORDER BY sent_at DESC LIMIT $3"
+)
+
+
+async def recent_mail_times(
+    connection: Connection, invoice_id: str, since: datetime, limit: int
+) -> list[datetime | str]:
+    """When the invoice's latest mails after `since` were sent (at most `limit`), newest first:
+    datetimes from PostgreSQL, ISO 8601 text from SQLite."""
+    rows = await connection.fetch(_RECENT_MAIL_TIMES, invoice_id, since, limit)
+    return [row["sent_at"] for row in rows]

@@ -11,7 +11,7 @@ from invoicing.web.responses import error_body, json_response
 
 
 async def app_error(request: Request, error: AppError) -> Response:
-    return json_response(error_body(error.message, error.errors), error.status)
+    return json_response(error_body(error.message, error.errors), error.status, error.headers)
 
 
 async def http_error(request: Request, error: HTTPException) -> Response:

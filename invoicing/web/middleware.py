@@ -5,7 +5,10 @@ import asyncio
 import os
 import re
 import time
+from typing import Any
 
+from fastapi.routing import iter_route_contexts
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from invoicing.core.errors import (
@@ -20,6 +23,8 @@ from invoicing.web import logs, metrics
 from invoicing.web.asgi import header, send_error
 
 MAX_BODY = 1024 * 1024
+# Not a real HTTP status (nginx's): the client went away before its request was complete.
+CLIENT_CLOSED_REQUEST = 499
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
@@ -29,6 +34,7 @@ class RequestContext:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.access_log = logs.AccessLog()
+        self.routes: RouteTemplates | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,6 +60,8 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except ClientDisconnect:
+            status = CLIENT_CLOSED_REQUEST  # nothing to answer, and not the server's fault
         except Exception:
             route_name = getattr(scope.get("route"), "name", "")
             logs.errors.exception("unhandled error", extra={"fields": {"request_id": request_id}})
@@ -62,8 +70,13 @@ class RequestContext:
                 await send_error(send, 500, UNEXPECTED_BY_ROUTE.get(route_name, UNEXPECTED), extra)
         finally:
             duration = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
-            metrics.observe(scope["method"], route, status, duration)
+            route = getattr(scope.get("route"), "path", None)
+            if route is None and not 200 <= status < 300:
+                # Answered before routing (the token check's 401, the body limit's 413).
+                if self.routes is None:
+                    self.routes = RouteTemplates(scope["app"])
+                route = self.routes.match(scope)
+            metrics.observe(scope["method"], route or "unmatched", status, duration)
             self.access_log.write(
                 {
                     "request_id": request_id,
@@ -75,10 +88,34 @@ class RequestContext:
             )
 
 
-class LimitBody:
-    """Bodies over 1 MiB get 413; a body that stalls for `timeout` seconds gets 408."""
+class RouteTemplates:
+    """The route template a request's path matches, as routing would choose it: the first route
+    with the path and the method, else the first with the path (routing then answers 405)."""
 
-    def __init__(self, app: ASGIApp, timeout: float = 30.0) -> None:
+    def __init__(self, app: Any) -> None:
+        self.routes = [
+            (context.path_regex, context.methods, context.path)
+            for context in iter_route_contexts(app.routes)
+            if getattr(context, "path_regex", None) is not None
+        ]
+
+    def match(self, scope: Scope) -> str | None:
+        path, method = scope["path"], scope["method"]
+        other_method = None
+        for regex, methods, template in self.routes:
+            if regex.match(path):
+                if methods is None or method in methods:
+                    return str(template)
+                other_method = other_method or str(template)
+        return other_method
+
+
+class LimitBody:
+    """Bodies over 1 MiB get 413; a body not all received `timeout` seconds after the app first
+    asks for it gets 408 (in total, not per chunk: a trickle of a byte every few seconds would
+    never trip a per-chunk timeout). The timeout is the settings' `body_timeout` unless given."""
+
+    def __init__(self, app: ASGIApp, timeout: float | None = None) -> None:
         self.app = app
         self.timeout = timeout
 
@@ -90,18 +127,27 @@ class LimitBody:
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
             await send_error(send, 413, BODY_TOO_LARGE)
             return
+        timeout = self.timeout or scope["app"].state.settings.body_timeout
         received = 0
+        deadline: float | None = None
+        complete = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, deadline, complete
+            if complete:  # later calls wait for the client to disconnect: no deadline
+                return await receive()
+            if deadline is None:
+                deadline = asyncio.get_running_loop().time() + timeout
             try:
-                message = await asyncio.wait_for(receive(), self.timeout)
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
             except TimeoutError:
                 raise RequestTimeout(BODY_TIMEOUT) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > MAX_BODY:
                     raise PayloadTooLarge(BODY_TOO_LARGE)
+                complete = not message.get("more_body", False)
             return message
 
         await self.app(scope, limited_receive, send)
