@@ -8,7 +8,7 @@ from invoicing.core.errors import DATABASE_UNAVAILABLE, INVALID_TOKEN
 from invoicing.db.base import Database, DatabaseUnavailable
 from invoicing.db.postgres import PostgresDatabase
 from invoicing.tokens.service import authenticate
-from invoicing.web.asgi import header, send_error
+from invoicing.web.asgi import send_error
 
 PUBLIC_PATHS = frozenset({"/health", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
 _BODYLESS = frozenset({"GET", "HEAD"})
@@ -18,10 +18,12 @@ _UNAUTHORIZED = [(b"www-authenticate", b"Bearer")]
 def presented_secret(scope: Scope) -> str | None:
     """The token from `accessToken` or `Authorization: Bearer`; None when absent, or when both
     headers are sent and disagree (which of two credentials was meant cannot be guessed)."""
-    access_token = header(scope, b"accesstoken")
-    if access_token is not None:
-        access_token = access_token.strip()
-    authorization = header(scope, b"authorization")
+    access_token = authorization = None
+    for key, value in scope["headers"]:  # one pass: this runs on every request
+        if key == b"accesstoken":
+            access_token = value.decode("latin-1").strip()
+        elif key == b"authorization":
+            authorization = value.decode("latin-1")
     bearer = None
     if authorization is not None:
         scheme, _, credentials = authorization.strip().partition(" ")
