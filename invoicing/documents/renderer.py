@@ -29,18 +29,19 @@ class PdfRenderer:
         per_token: int = 2,
         processes_per_lane: int = 1,
     ) -> None:
-        def lane(name: str) -> Lane:
+        def lane(name: str, finish_abandoned: bool) -> Lane:
             return Lane(
                 name,
                 processes=processes_per_lane,
                 queue_limit=queue_limit,
                 per_token=per_token,
                 time_limit=time_limit,
+                finish_abandoned=finish_abandoned,
             )
 
         self._small_document_lines = small_document_lines
-        self._small = lane("small")
-        self._large = lane("large")
+        self._small = lane("small", finish_abandoned=True)
+        self._large = lane("large", finish_abandoned=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "PdfRenderer":

@@ -157,6 +157,19 @@ def test_a_running_render_whose_client_left_is_killed(serve) -> None:
     assert wait_until(lambda: _replaced(before, render_processes(admin.server)) == 1, 10)
 
 
+def test_a_small_render_whose_client_left_is_finished_not_killed(serve) -> None:
+    admin = serve()
+    one_page = invoice_pdf(admin)
+    _pdf(admin, one_page)  # the small lane's process is up
+    before = render_processes(admin.server)
+    for _ in range(3):
+        admin.hold(one_page).close()
+    time.sleep(1)  # killing would show here; replacing takes 0.6-1.0 s
+    assert render_processes(admin.server) == before
+    response, seconds = _pdf(admin, one_page)
+    assert response.status_code == 200 and seconds < PROMPT
+
+
 def test_queued_renders_whose_clients_left_are_dropped(serve) -> None:
     admin = serve()
     medium = invoice_pdf(admin, 500)  # short names: about 2 s
