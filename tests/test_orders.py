@@ -190,3 +190,26 @@ def test_customer_address_edges_are_accepted(api):
     for address in ("\n".join(f"Line {i}" for i in range(10)) + "\n", "z" * 100):
         order = create_order(api, customer={"name": "A", "address": address})
         assert order["customer"]["address"] == address
+
+
+@pytest.mark.parametrize(
+    "email", ["nope", "a@b", "two@x.example, three@x.example", "a b@x.example", "@x.example"]
+)
+def test_a_malformed_customer_email_is_refused_at_order_creation(api, email):
+    body = order_body(customer={"name": "Acme GmbH", "email": email})
+    response = api.post("/orders", json=body)
+    assert response.status_code == 400
+    assert response.json() == {
+        "success": False,
+        "message": "Validation error: customer.email must be a valid email address",
+        "errors": [{"field": "customer.email", "message": "must be a valid email address"}],
+    }
+    assert api.get("/orders").json()["data"] == []  # nothing was stored
+
+
+@pytest.mark.parametrize("email", ["billing@acme.example", "jörg@bücher.example", None])
+def test_a_well_formed_customer_email_is_kept_as_sent(api, email):
+    body = order_body(customer={"name": "Acme GmbH", "email": email})
+    response = api.post("/orders", json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["data"]["customer"]["email"] == email

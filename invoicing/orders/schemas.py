@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from invoicing.core.money import CURRENCIES
+from invoicing.mail.message import InvalidRecipient, parse_recipient
 from invoicing.web.schemas import (
     Creator,
     ExactDecimal,
@@ -62,9 +63,20 @@ CustomerAddress = Annotated[
 ]
 
 
+def _deliverable_form(email: str) -> str:
+    """Refused here rather than at sending time: syntax and domain form, no DNS lookup."""
+    try:
+        parse_recipient(email)
+    except InvalidRecipient:
+        raise ValueError("must be a valid email address") from None
+    return email
+
+
 class CustomerIn(Strict):
     name: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(default=None, max_length=320)
+    email: Annotated[str, AfterValidator(_deliverable_form)] | None = Field(
+        default=None, max_length=320, examples=["billing@acme.example"]
+    )
     address: CustomerAddress | None = None
 
 
