@@ -22,6 +22,18 @@ def test_create_list_revoke(client, api):
     assert api.delete("/tokens/693738682fa9114d9af87d29").status_code == 404
 
 
+def test_revoking_twice_changes_nothing_and_unknown_tokens_are_404(api):
+    token = api.post("/tokens", json={"name": "shop", "type": "api"}).json()["data"]
+    first = api.delete(f"/tokens/{token['id']}").json()["data"]
+    again = api.delete(f"/tokens/{token['id']}")
+    assert again.status_code == 200
+    assert again.json()["data"] == first  # the first revokedAt stays
+    for unknown in ("693738682fa9114d9af87d29", "not-an-id"):
+        response = api.delete(f"/tokens/{unknown}")
+        assert response.status_code == 404
+        assert response.json() == {"success": False, "message": "Token not found"}
+
+
 def test_api_tokens_cannot_manage_tokens(client):
     token_id, secret = create_token(client, "shop", "api")
     shop = Api(client, secret, token_id)
