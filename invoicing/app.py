@@ -15,6 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from invoicing.auth.middleware import Authenticate
 from invoicing.config import Settings, get_settings
 from invoicing.core.errors import AppError
+from invoicing.credit_notes.endpoints import router as credit_notes
 from invoicing.db import create_database
 from invoicing.db.base import DatabaseUnavailable
 from invoicing.documents.renderer import PdfRenderer
@@ -22,6 +23,8 @@ from invoicing.invoices.endpoints import router as invoices
 from invoicing.mail.delivery import parse_smtp_url
 from invoicing.operations.endpoints import router as operations
 from invoicing.orders.endpoints import router as orders
+from invoicing.payments.endpoints import router as payments
+from invoicing.seller.endpoints import router as seller
 from invoicing.tokens.endpoints import router as tokens
 from invoicing.web import fastpath, handlers, idempotency, logs, openapi
 from invoicing.web.fastpath import FastPath
@@ -68,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         parse_smtp_url(settings.smtp_url)  # a malformed URL stops the start, not the first send
     app.state.settings = settings
     app.state.database = database
-    routers = (orders, invoices, tokens, operations)
+    routers = (orders, invoices, payments, credit_notes, seller, tokens, operations)
     for router in routers:
         app.include_router(router)
     # Every route in FastAPI's matching order: the app's own (OpenAPI, docs), then each router's.

@@ -1,8 +1,11 @@
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from invoicing.core.numbering import NumberFormat
 
 
 class Settings(BaseSettings):
@@ -19,6 +22,10 @@ class Settings(BaseSettings):
     seller_name: str = "Your Company"
     seller_address: str = ""
     locale: str = "en_US"
+    # Whose calendar an issue date, a due date and "today" (overdue) are in.
+    timezone: str = "UTC"
+    invoice_number_format: str = "{seq}"
+    credit_note_number_format: str = "CN-{seq}"
     pool_size: int = Field(default=10, ge=1, le=200)
     db_timeout: float = Field(default=5.0, gt=0)
     cors_origins: list[str] = []
@@ -40,6 +47,24 @@ class Settings(BaseSettings):
     invoice_sends_per_hour: int = Field(default=10, ge=1)
     # Off only to compare: the busiest routes then go through FastAPI's router like the rest.
     fast_path: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{name!r} is not an IANA time zone such as Europe/Berlin") from None
+        return name
+
+    @field_validator("invoice_number_format", "credit_note_number_format")
+    @classmethod
+    def _number_format(cls, text: str) -> str:
+        return NumberFormat.parse(text).text
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 @lru_cache

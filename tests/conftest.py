@@ -29,6 +29,11 @@ _skipped_postgres = 0
 
 TABLES = (
     "idempotency_keys",
+    "credit_note_mails",
+    "credit_note_lines",
+    "credit_notes",
+    "payments",
+    "seller_profile",
     "invoice_mails",
     "invoice_lines",
     "invoices",
@@ -37,7 +42,7 @@ TABLES = (
     "tokens",
 )
 _RESET = [Query(f"DELETE FROM {table}") for table in TABLES] + [
-    Query("UPDATE counters SET value = 0 WHERE name = 'invoice'")
+    Query("DELETE FROM counters")  # every sequence starts again at 1 (the upsert makes it)
 ]
 
 

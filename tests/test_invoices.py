@@ -52,7 +52,7 @@ def test_create_and_get_carry_every_field_of_both_source_pages(api):
         49.48,
         649.18,
     )
-    assert created["taxes"] == [{"rate": 8.25, "taxable": 599.7, "amount": 49.48}]
+    assert created["taxes"] == [{"category": "S", "rate": 8.25, "taxable": 599.7, "amount": 49.48}]
 
 
 def test_numbers_are_sequential_strings(api):
@@ -109,15 +109,20 @@ def test_without_token_401_before_anything_else(client):
 
 def test_fully_invoiced_order_409(api):
     order = create_order(api)
-    create_invoice(api, order["id"])
+    invoice = create_invoice(api, order["id"])
     response = api.post("/invoices", json={"orderId": order["id"]})
     assert response.status_code == 409
-    assert response.json() == {"success": False, "message": "Order is already fully invoiced"}
+    assert response.json() == {
+        "success": False,
+        "message": "Order is already fully invoiced",
+        "errors": [{"field": "orderId", "message": f"invoiced by {invoice['id']}"}],
+    }
     assert api.get(f"/orders/{order['id']}").json()["data"]["status"] == "invoiced"
 
 
-def test_partial_invoices_and_the_remainder_rule(api):
-    # 3 x 0.3333 = 0.9999 -> 1.00; thirds would bill 0.33 + 0.33 and the last gets 0.34.
+def test_partial_invoices_round_cumulatively(api):
+    # 3 x 0.3333: after each invoice the line has billed round(Q_after x 0.3333): 0.33, then
+    # 0.67 (0.6666), then 1.00 (0.9999); so the invoices bill 0.33, 0.34 and 0.33.
     order = create_order(api, lineItems=[line("Thing", 3, "0.3333"), dict(WIDGET)])
     thing, widget = (li["id"] for li in order["lineItems"])
     first = create_invoice(api, order["id"], lineItems=[{"lineItemId": thing, "quantity": 1}])
@@ -128,9 +133,9 @@ def test_partial_invoices_and_the_remainder_rule(api):
         order["id"],
         lineItems=[{"lineItemId": thing, "quantity": 1}, {"lineItemId": widget, "quantity": 10}],
     )
-    assert [li["amount"] for li in second["lineItems"]] == [0.33, 199.9]
+    assert [li["amount"] for li in second["lineItems"]] == [0.34, 199.9]
     last = create_invoice(api, order["id"])  # everything left: 1 thing, 20 widgets
-    assert [(li["quantity"], li["amount"]) for li in last["lineItems"]] == [(1, 0.34), (20, 399.8)]
+    assert [(li["quantity"], li["amount"]) for li in last["lineItems"]] == [(1, 0.33), (20, 399.8)]
     nets = sum(Decimal(str(inv["subtotal"])) for inv in (first, second, last))
     assert nets == Decimal(str(order["subtotal"])) == Decimal("600.70")
     assert api.get(f"/orders/{order['id']}").json()["data"]["status"] == "invoiced"
@@ -175,8 +180,8 @@ def test_per_rate_tax_breakdown(api):
     # Per rate: 19% of 10.05 = 1.9095 -> 1.91 (per line it would be 1.90 + 0.01 = 1.91 too, so
     # check the shape), 7% of 10 = 0.70.
     assert invoice["taxes"] == [
-        {"rate": 7, "taxable": 10, "amount": 0.7},
-        {"rate": 19, "taxable": 10.05, "amount": 1.91},
+        {"category": "S", "rate": 7, "taxable": 10, "amount": 0.7},
+        {"category": "S", "rate": 19, "taxable": 10.05, "amount": 1.91},
     ]
     assert invoice["taxTotal"] == 2.61 and invoice["total"] == 22.66
 
@@ -185,7 +190,7 @@ def test_tax_is_rounded_per_rate_not_per_line(api):
     # Three lines of 0.10 at 5%: per line 0.005 -> 0.01 each = 0.03; per rate 0.015 -> 0.02.
     order = create_order(api, lineItems=[line(f"L{i}", 1, "0.10", 5) for i in range(3)])
     invoice = create_invoice(api, order["id"])
-    assert invoice["taxes"] == [{"rate": 5, "taxable": 0.3, "amount": 0.02}]
+    assert invoice["taxes"] == [{"category": "S", "rate": 5, "taxable": 0.3, "amount": 0.02}]
     assert invoice["total"] == 0.32
 
 

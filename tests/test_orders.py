@@ -19,6 +19,11 @@ def test_order_object(api):
         "name": "Acme GmbH",
         "email": "billing@acme.example",
         "address": "Main St 1",
+        "vatId": None,
+        "legalRegistrationId": None,
+        "buyerReference": None,
+        "electronicAddress": None,
+        "contact": None,
     }
     [item] = order["lineItems"]
     assert item["amount"] == 599.7 and item["invoicedQuantity"] == 0

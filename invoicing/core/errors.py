@@ -26,6 +26,11 @@ class ValidationFailed(AppError):
     def __init__(self, message: str, *, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(f"Validation error: {message}", errors=errors)
 
+    @classmethod
+    def on(cls, field: str, message: str) -> "ValidationFailed":
+        """`Validation error: <field> <message>`, with the field in `errors`."""
+        return cls(f"{field} {message}", errors=[{"field": field, "message": message}])
+
 
 class RequestTimeout(AppError):
     status = 408

@@ -35,11 +35,20 @@ def line_amount(quantity: Decimal, unit_price: Decimal, currency: str) -> Decima
     return round_money(quantity * unit_price, currency)
 
 
+# A tax group: (UNCL5305 category, rate). Tax is computed once per group, on its taxable sum.
+TaxGroup = tuple[str, Decimal]
+
+
 @dataclass(frozen=True, slots=True)
 class TaxLine:
+    category: str
     rate: Decimal
     taxable: Decimal
     amount: Decimal
+
+    @property
+    def group(self) -> TaxGroup:
+        return (self.category, self.rate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,19 +59,50 @@ class Totals:
     total: Decimal
 
 
-def totals(lines: Iterable[tuple[Decimal, Decimal]], currency: str) -> Totals:
-    """Totals of (net amount, tax rate) pairs: tax is computed once per rate, on its taxable sum."""
-    taxable_by_rate: dict[Decimal, Decimal] = {}
-    subtotal = ZERO
-    for amount, rate in lines:
-        subtotal += amount
-        taxable_by_rate[rate] = taxable_by_rate.get(rate, ZERO) + amount
-    taxes = tuple(
-        TaxLine(rate, taxable, round_money(taxable * rate / HUNDRED, currency))
-        for rate, taxable in sorted(taxable_by_rate.items())
+def tax(taxable: Decimal, rate: Decimal, currency: str) -> Decimal:
+    return round_money(taxable * rate / HUNDRED, currency)
+
+
+def taxable_by_group(lines: Iterable[tuple[Decimal, TaxGroup]]) -> dict[TaxGroup, Decimal]:
+    """Σ net amounts per tax group of (net amount, group) pairs."""
+    sums: dict[TaxGroup, Decimal] = {}
+    for amount, group in lines:
+        sums[group] = sums.get(group, ZERO) + amount
+    return sums
+
+
+def totals(lines: Iterable[tuple[Decimal, TaxGroup]], currency: str) -> Totals:
+    """Totals of (net amount, tax group) pairs: tax is computed once per group, on its taxable
+    sum; the breakdown is ordered by category, then rate."""
+    taxable = taxable_by_group(lines)
+    return with_taxes(
+        taxable, {group: tax(sum_, group[1], currency) for group, sum_ in taxable.items()}
     )
-    tax_total = sum((tax.amount for tax in taxes), ZERO)
-    return Totals(subtotal, taxes, tax_total, subtotal + tax_total)
+
+
+def with_taxes(taxable: dict[TaxGroup, Decimal], taxes: dict[TaxGroup, Decimal]) -> Totals:
+    """Totals from each group's taxable sum and its (already computed) tax."""
+    lines = tuple(
+        TaxLine(category, rate, taxable[(category, rate)], taxes[(category, rate)])
+        for category, rate in sorted(taxable)
+    )
+    subtotal = sum(taxable.values(), ZERO)
+    tax_total = sum((line.amount for line in lines), ZERO)
+    return Totals(subtotal, lines, tax_total, subtotal + tax_total)
+
+
+def cumulative(target_after: Decimal, billed_before: Decimal) -> Decimal:
+    """This document's part of a running amount: what the whole should be after it, minus what
+    was billed before, never below 0 (a shortfall is carried to the next document)."""
+    return max(ZERO, target_after - billed_before)
+
+
+def share(part: Decimal, whole: Decimal, amount: Decimal, currency: str) -> Decimal:
+    """round(part / whole * amount): a proportional part of an amount, exact before rounding
+    (multiplied first, so 1/3 of 0.30 is 0.10, not 0.0999…); all of it when part is whole."""
+    if part == whole:
+        return amount
+    return round_money(part * amount / whole, currency)
 
 
 _DIGITS = "0123456789"

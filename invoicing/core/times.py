@@ -1,6 +1,7 @@
 """Times are UTC with millisecond precision and serialize as `2025-12-08T20:43:20.608Z`."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 
 def now() -> datetime:
@@ -14,3 +15,8 @@ def iso(value: datetime | str) -> str:
         return value
     value = value.astimezone(UTC)
     return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}Z"
+
+
+def today(zone: ZoneInfo) -> date:
+    """The calendar date now in `zone` (issue dates, "today" for overdue and payment dates)."""
+    return datetime.now(zone).date()

@@ -3,7 +3,7 @@
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from invoicing.db.query import Query
 
 sqlite3.register_adapter(Decimal, str)
 sqlite3.register_adapter(datetime, iso)
+sqlite3.register_adapter(date, date.isoformat)  # (datetime, a subclass, keeps its own)
 
 
 class SQLiteConnection(Connection):

@@ -1,5 +1,7 @@
 """The schema. Alembic migrations (invoicing/migrations) are the only way it is made."""
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -20,7 +22,36 @@ Quantity = sa.Numeric(15, 3).with_variant(sa.String(24), "sqlite")
 # Times are ISO strings with milliseconds on SQLite (they sort like the times they are).
 Timestamp = sa.DateTime(timezone=True).with_variant(sa.String(24), "sqlite")
 Json = sa.Text().with_variant(JSONB(), "postgresql")
+# A document's copy of a party (seller, customer): JSON kept as the exact text it was written as.
+Snapshot = sa.Text()
+# Calendar dates (issue, due, delivery, paid): ISO text on SQLite, DATE on PostgreSQL.
+Day = sa.Date().with_variant(sa.String(10), "sqlite")
 Id = sa.String(24)
+
+
+def _line_terms() -> list[sa.Column[Any]]:
+    """What a document line says besides its name and quantity (shared by the three kinds)."""
+    return [
+        sa.Column("unit_code", sa.String(3), nullable=False),
+        sa.Column("unit_price", Money, nullable=False),
+        sa.Column("tax_category", sa.String(2), nullable=False),
+        sa.Column("tax_rate", Money, nullable=False),
+        sa.Column("exemption_reason", sa.String(1000), nullable=True),
+        sa.Column("exemption_reason_code", sa.String(30), nullable=True),
+    ]
+
+
+def _document_terms() -> list[sa.Column[Any]]:
+    """What an invoice and a credit note both state: dates, parties, amounts."""
+    return [
+        sa.Column("issue_date", Day, nullable=False),
+        sa.Column("seller", Snapshot, nullable=False),
+        sa.Column("customer", Snapshot, nullable=False),
+        sa.Column("subtotal", Money, nullable=False),
+        sa.Column("taxes", Json, nullable=False),
+        sa.Column("tax_total", Money, nullable=False),
+        sa.Column("total", Money, nullable=False),
+    ]
 
 
 def _created_by() -> list[sa.Column[str]]:
@@ -51,12 +82,17 @@ orders = sa.Table(
     sa.Column("id", Id, nullable=False, unique=True),
     sa.Column("customer_name", sa.String(200), nullable=False),
     sa.Column("customer_email", sa.String(320), nullable=True),
-    sa.Column("customer_address", sa.String(1000), nullable=True),
+    # The whole customer object as the API shows it; name and email also have columns to search.
+    sa.Column("customer", Snapshot, nullable=False),
+    sa.Column("deliver_to", Snapshot, nullable=True),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("subtotal", Money, nullable=False),
     sa.Column("taxes", Json, nullable=False),
     sa.Column("tax_total", Money, nullable=False),
     sa.Column("total", Money, nullable=False),
+    # Net tax billed so far per (category, rate): Σ invoices' - Σ credit notes' group taxes, the
+    # base of the cumulative rounding of the next invoice.
+    sa.Column("billed_taxes", Json, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("meta_fields", Json, nullable=False),
     *_created_by(),
@@ -75,9 +111,9 @@ order_lines = sa.Table(
     sa.Column("name", sa.String(500), nullable=False),
     sa.Column("sku", sa.String(100), nullable=True),
     sa.Column("quantity", Quantity, nullable=False),
-    sa.Column("unit_price", Money, nullable=False),
-    sa.Column("tax_rate", Money, nullable=False),
+    *_line_terms(),
     sa.Column("amount", Money, nullable=False),
+    # Net of credit notes: what invoices took minus what credit notes gave back.
     sa.Column("invoiced_quantity", Quantity, nullable=False),
     sa.Column("invoiced_amount", Money, nullable=False),
     sa.UniqueConstraint("order_id", "position", name="uq_order_lines_order_id_position"),
@@ -88,18 +124,27 @@ invoices = sa.Table(
     metadata,
     sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
     sa.Column("id", Id, nullable=False, unique=True),
-    sa.Column("number", sa.BigInteger(), nullable=False, unique=True),
+    sa.Column("entity_id", sa.BigInteger(), nullable=False, unique=True),
+    sa.Column("number", sa.String(100), nullable=False, unique=True),
     sa.Column("order_id", Id, sa.ForeignKey("orders.id"), nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("subtotal", Money, nullable=False),
-    sa.Column("taxes", Json, nullable=False),
-    sa.Column("tax_total", Money, nullable=False),
-    sa.Column("total", Money, nullable=False),
+    *_document_terms(),
+    sa.Column("due_date", Day, nullable=False),
+    sa.Column("delivery_date", Day, nullable=False),
+    # After issue: what was paid and credited, and what is left (total - credited - paid).
+    sa.Column("paid_total", Money, nullable=False),
+    sa.Column("credited_total", Money, nullable=False),
+    sa.Column("credited_taxes", Json, nullable=False),
+    sa.Column("amount_due", Money, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
     sa.Column("meta_fields", Json, nullable=False),
     *_created_by(),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
+    sa.CheckConstraint("status IN ('open', 'partially_paid', 'paid', 'credited')", name="status"),
     sa.Index("ix_invoices_order_id_seq", "order_id", "seq"),
+    sa.Index("ix_invoices_status_seq", "status", "seq"),
+    sa.Index("ix_invoices_due_date", "due_date"),
 )
 
 invoice_lines = sa.Table(
@@ -112,9 +157,10 @@ invoice_lines = sa.Table(
     sa.Column("name", sa.String(500), nullable=False),
     sa.Column("sku", sa.String(100), nullable=True),
     sa.Column("quantity", Quantity, nullable=False),
-    sa.Column("unit_price", Money, nullable=False),
-    sa.Column("tax_rate", Money, nullable=False),
+    *_line_terms(),
     sa.Column("amount", Money, nullable=False),
+    sa.Column("credited_quantity", Quantity, nullable=False),
+    sa.Column("credited_amount", Money, nullable=False),
     sa.UniqueConstraint("invoice_id", "position", name="uq_invoice_lines_invoice_id_position"),
 )
 
@@ -127,12 +173,85 @@ invoice_mails = sa.Table(
     sa.Column("sent_at", Timestamp, nullable=False),
 )
 
-# One row per gapless sequence; the invoice number is taken with UPDATE ... RETURNING inside the
-# invoice's own transaction, so a failed create rolls its number back.
+payments = sa.Table(
+    "payments",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("id", Id, nullable=False, unique=True),
+    sa.Column("invoice_id", Id, sa.ForeignKey("invoices.id"), nullable=False, index=True),
+    sa.Column("amount", Money, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("paid_at", Day, nullable=False),
+    sa.Column("method", sa.String(40), nullable=True),
+    sa.Column("reference", sa.String(200), nullable=True),
+    *_created_by(),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+credit_notes = sa.Table(
+    "credit_notes",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("id", Id, nullable=False, unique=True),
+    sa.Column("entity_id", sa.BigInteger(), nullable=False, unique=True),
+    sa.Column("number", sa.String(100), nullable=False, unique=True),
+    sa.Column("invoice_id", Id, sa.ForeignKey("invoices.id"), nullable=False),
+    sa.Column("order_id", Id, sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+    *_document_terms(),
+    sa.Column("meta_fields", Json, nullable=False),
+    *_created_by(),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Index("ix_credit_notes_invoice_id_seq", "invoice_id", "seq"),
+    sa.Index("ix_credit_notes_order_id_seq", "order_id", "seq"),
+)
+
+credit_note_lines = sa.Table(
+    "credit_note_lines",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("credit_note_id", Id, sa.ForeignKey("credit_notes.id"), nullable=False),
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Column("invoice_line_id", Id, sa.ForeignKey("invoice_lines.id"), nullable=False),
+    sa.Column("order_line_id", Id, sa.ForeignKey("order_lines.id"), nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("sku", sa.String(100), nullable=True),
+    sa.Column("quantity", Quantity, nullable=False),
+    *_line_terms(),
+    sa.Column("amount", Money, nullable=False),
+    sa.UniqueConstraint(
+        "credit_note_id", "position", name="uq_credit_note_lines_credit_note_id_position"
+    ),
+)
+
+credit_note_mails = sa.Table(
+    "credit_note_mails",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("credit_note_id", Id, sa.ForeignKey("credit_notes.id"), nullable=False, index=True),
+    sa.Column("sent_to", sa.String(320), nullable=False),
+    sa.Column("sent_at", Timestamp, nullable=False),
+)
+
+# The seller profile: one row (id 1) once saved; until then the settings stand in for it.
+seller_profile = sa.Table(
+    "seller_profile",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("profile", Json, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.CheckConstraint("id = 1", name="single_row"),
+)
+
+# One row per gapless sequence (`invoice` and `credit_note` for entityIds, one per number series),
+# taken with an upsert ... RETURNING inside the document's own transaction, so a failed create
+# rolls its number back.
 counters = sa.Table(
     "counters",
     metadata,
-    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(200), primary_key=True),
     sa.Column("value", sa.BigInteger(), nullable=False),
 )
 

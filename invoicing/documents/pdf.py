@@ -1,9 +1,9 @@
-"""Render an InvoiceDocument to PDF bytes with Jinja2 + WeasyPrint."""
+"""Render an InvoiceDocument (an invoice or a credit note) to PDF bytes with Jinja2 + WeasyPrint."""
 
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -67,8 +67,8 @@ class _Formatter:
     def percent(self, rate: Decimal) -> str:
         return format_percent(rate / 100, locale=self.locale, decimal_quantization=False)
 
-    def date(self, value: datetime) -> str:
-        return format_date(value.date(), format="long", locale=self.locale)
+    def date(self, value: date) -> str:
+        return format_date(value, format="long", locale=self.locale)
 
 
 def render_invoice_html(doc: InvoiceDocument, *, inline_stylesheet: bool = True) -> str:
@@ -77,20 +77,18 @@ def render_invoice_html(doc: InvoiceDocument, *, inline_stylesheet: bool = True)
     With ``inline_stylesheet=False`` the <style> element is left out: render_invoice_pdf
     passes the same stylesheet, parsed once, to WeasyPrint instead.
     """
-    issued = doc.issued_datetime
     return _TEMPLATE.render(
         inline_stylesheet=inline_stylesheet,
         doc=doc,
         fmt=_Formatter(doc),
-        issued=issued,
         # A fixed, content-derived timestamp keeps the PDF output deterministic.
-        pdf_timestamp=issued.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        pdf_timestamp=doc.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
         lang=doc.locale.replace("_", "-"),
     )
 
 
 def render_invoice_pdf(doc: InvoiceDocument) -> bytes:
-    """Render the invoice as PDF. Pure: the same document always gives the same bytes.
+    """Render the invoice or credit note as PDF. Pure: the same document gives the same bytes.
 
     CPU-bound (tens to hundreds of milliseconds); call it from a worker thread in async code.
     """

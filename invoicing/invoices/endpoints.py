@@ -6,8 +6,16 @@ from starlette.responses import Response
 
 from invoicing.auth.dependencies import principal
 from invoicing.db.base import Connection
-from invoicing.invoices import delivery, service
-from invoicing.invoices.schemas import InvoiceCreate, InvoiceOut, InvoiceUpdate, SendRequest
+from invoicing.documents import delivery
+from invoicing.invoices import service
+from invoicing.invoices.repository import Filters
+from invoicing.invoices.schemas import (
+    InvoiceCreate,
+    InvoiceOut,
+    InvoiceStatus,
+    InvoiceUpdate,
+    SendRequest,
+)
 from invoicing.web import context, idempotency, metrics
 from invoicing.web.bodies import parse
 from invoicing.web.fastpath import hot
@@ -30,8 +38,10 @@ async def create_invoice(request: Request) -> Response:
     payload = await parse(request, InvoiceCreate)
     caller = principal(request)
 
+    settings = request.app.state.settings
+
     async def create(connection: Connection) -> bytes:
-        invoice = await service.create(connection, caller, payload)
+        invoice = await service.create(connection, caller, payload, settings)
         return success_body(invoice, message="Invoice created successfully")
 
     response = await idempotency.run(request, create)
@@ -46,7 +56,7 @@ async def create_invoice(request: Request) -> Response:
 @hot
 async def get_invoice(request: Request, invoice_id: str) -> Response:
     async with context.database(request).read() as connection:
-        invoice = await service.get(connection, invoice_id)
+        invoice = await service.get(connection, invoice_id, request.app.state.settings)
     return json_response(success_body(invoice))
 
 
@@ -56,9 +66,15 @@ async def list_invoices(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
     orderId: str | None = None,
+    status: InvoiceStatus | None = None,
+    number: Annotated[str | None, Query(max_length=100)] = None,
+    overdue: bool | None = None,
 ) -> Response:
+    filters = Filters(order_id=orderId, status=status, number=number, overdue=overdue)
     async with context.database(request).read() as connection:
-        page = await service.list_page(connection, limit, cursor, orderId)
+        page = await service.list_page(
+            connection, request.app.state.settings, limit, cursor, filters
+        )
     return json_response(page)
 
 
@@ -71,7 +87,9 @@ async def list_invoices(
 async def update_invoice(request: Request, invoice_id: str) -> Response:
     payload = await parse(request, InvoiceUpdate)
     async with context.database(request).write() as connection:
-        invoice = await service.update_meta_fields(connection, invoice_id, payload.metaFields)
+        invoice = await service.update_meta_fields(
+            connection, invoice_id, payload.metaFields, request.app.state.settings
+        )
     return json_response(success_body(invoice, message="Invoice updated successfully"))
 
 
@@ -84,15 +102,7 @@ async def update_invoice(request: Request, invoice_id: str) -> Response:
     },
 )
 async def get_invoice_pdf(request: Request, invoice_id: str) -> Response:
-    document = await delivery.load(
-        context.database(request), invoice_id, request.app.state.settings
-    )
-    pdf = await delivery.renderer_for(request)(document)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="invoice-{document.number}.pdf"'},
-    )
+    return await delivery.pdf_response(request, delivery.INVOICES, invoice_id)
 
 
 @router.post(
@@ -103,11 +113,5 @@ async def get_invoice_pdf(request: Request, invoice_id: str) -> Response:
 )
 async def send_invoice(request: Request, invoice_id: str) -> Response:
     payload = await parse(request, SendRequest)
-    invoice, recipient = await delivery.send(
-        context.database(request),
-        invoice_id,
-        payload.to,
-        request.app.state.settings,
-        delivery.renderer_for(request),
-    )
+    invoice, recipient = await delivery.send(request, delivery.INVOICES, invoice_id, payload.to)
     return json_response(success_body(invoice, message=f"Invoice sent to {recipient}"))

@@ -1,5 +1,7 @@
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 
 from invoicing.core.ids import is_id
@@ -7,41 +9,80 @@ from invoicing.db.base import Connection, Row
 from invoicing.db.query import Insert, Query, placeholders
 
 _COLUMNS = (
-    "seq, id, number, order_id, currency, subtotal, taxes, tax_total, total, meta_fields, "
-    "created_by_id, created_by_name, created_by_type, created_at, updated_at"
+    "seq, id, entity_id, number, order_id, currency, issue_date, due_date, delivery_date, "
+    "seller, customer, subtotal, taxes, tax_total, total, paid_total, credited_total, "
+    "credited_taxes, amount_due, status, meta_fields, created_by_id, created_by_name, "
+    "created_by_type, created_at, updated_at"
 )
-_LINE_COLUMNS = "id, invoice_id, order_line_id, name, sku, quantity, unit_price, tax_rate, amount"
+_LINE_COLUMNS = (
+    "id, invoice_id, order_line_id, name, sku, quantity, unit_code, unit_price, tax_category, "
+    "tax_rate, exemption_reason, exemption_reason_code, amount, credited_quantity, "
+    "credited_amount"
+)
 
-_NEXT_NUMBER = Query("UPDATE counters SET value = value + 1 WHERE name = 'invoice' RETURNING value")
 INSERT_INVOICE = Insert(
     "invoices",
     (
-        "id", "number", "order_id", "currency", "subtotal", "taxes", "tax_total", "total",
-        "meta_fields", "created_by_id", "created_by_name", "created_by_type", "created_at",
-        "updated_at",
+        "id", "entity_id", "number", "order_id", "currency", "issue_date", "due_date",
+        "delivery_date", "seller", "customer", "subtotal", "taxes", "tax_total", "total",
+        "paid_total", "credited_total", "credited_taxes", "amount_due", "status", "meta_fields",
+        "created_by_id", "created_by_name", "created_by_type", "created_at", "updated_at",
     ),
 )  # fmt: skip
 INSERT_LINE = Insert(
     "invoice_lines",
     (
-        "id", "invoice_id", "position", "order_line_id", "name", "sku", "quantity", "unit_price",
-        "tax_rate", "amount",
+        "id", "invoice_id", "position", "order_line_id", "name", "sku", "quantity", "unit_code",
+        "unit_price", "tax_category", "tax_rate", "exemption_reason", "exemption_reason_code",
+        "amount", "credited_quantity", "credited_amount",
     ),
 )  # fmt: skip
 _GET = Query(f"SELECT {_COLUMNS} FROM invoices WHERE id = $1")
+_LOCK = Query(f"SELECT {_COLUMNS} FROM invoices WHERE id = $1 FOR UPDATE")
 _LINES = Query(f"SELECT {_LINE_COLUMNS} FROM invoice_lines WHERE invoice_id = $1 ORDER BY position")
 _MAILS = Query(
     "SELECT invoice_id, sent_to, sent_at FROM invoice_mails WHERE invoice_id = $1 ORDER BY seq"
 )
-_PAGE = Query(f"SELECT {_COLUMNS} FROM invoices WHERE seq < $1 ORDER BY seq DESC LIMIT $2")
-_PAGE_BY_ORDER = Query(
-    f"SELECT {_COLUMNS} FROM invoices WHERE order_id = $3 AND seq < $1 ORDER BY seq DESC LIMIT $2"
-)
+_IDS_OF_ORDER = Query("SELECT id FROM invoices WHERE order_id = $1 ORDER BY seq")
 _UPDATE_META = Query(
     f"UPDATE invoices SET meta_fields = $2, updated_at = $3 WHERE id = $1 RETURNING {_COLUMNS}"
 )
 _INSERT_MAIL = Query("INSERT INTO invoice_mails (invoice_id, sent_to, sent_at) VALUES ($1, $2, $3)")
 _TOUCH = Query(f"UPDATE invoices SET updated_at = $2 WHERE id = $1 RETURNING {_COLUMNS}")
+_SETTLE = Query(
+    "UPDATE invoices SET paid_total = $2, credited_total = $3, credited_taxes = $4, "
+    "amount_due = $5, status = $6, updated_at = $7 WHERE id = $1"
+)
+_CREDIT_LINE = Query(
+    "UPDATE invoice_lines SET credited_quantity = $2, credited_amount = $3 WHERE id = $1"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """`GET /invoices` filters; all given ones must hold."""
+
+    order_id: str | None = None
+    status: str | None = None
+    number: str | None = None
+    overdue: bool | None = None
+
+
+@cache
+def _page(filters: tuple[str, ...]) -> Query:
+    """A keyset page's query, `$1` the seq to start below, `$2` the limit, then the filters."""
+    where = ["seq < $1"]
+    for index, name in enumerate(filters, start=3):
+        if name == "overdue":
+            # CAST: SQLite keeps money as text, where '0.00' > 0 would hold.
+            where.append(f"CAST(amount_due AS NUMERIC) > 0 AND due_date < ${index}")
+        elif name == "not_overdue":
+            where.append(f"NOT (CAST(amount_due AS NUMERIC) > 0 AND due_date < ${index})")
+        else:
+            where.append(f"{name} = ${index}")
+    return Query(
+        f"SELECT {_COLUMNS} FROM invoices WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT $2"
+    )
 
 
 @cache
@@ -60,18 +101,13 @@ def _mails_of(count: int) -> Query:
     )
 
 
-async def next_number(connection: Connection) -> int:
-    """The next invoice number; the counter row stays locked until the transaction ends."""
-    return int(await connection.fetchval(_NEXT_NUMBER))
-
-
 async def insert(connection: Connection, invoice: Row, lines: Sequence[Row]) -> None:
     await connection.execute(INSERT_INVOICE.query, *INSERT_INVOICE.values(invoice))
     await connection.executemany(INSERT_LINE.query, [INSERT_LINE.values(line) for line in lines])
 
 
-async def get(connection: Connection, invoice_id: str) -> Row | None:
-    return await connection.fetchrow(_GET, invoice_id)
+async def get(connection: Connection, invoice_id: str, *, lock: bool = False) -> Row | None:
+    return await connection.fetchrow(_LOCK if lock else _GET, invoice_id)
 
 
 async def lines(connection: Connection, invoice_id: str) -> list[Row]:
@@ -82,13 +118,30 @@ async def mails(connection: Connection, invoice_id: str) -> list[Row]:
     return await connection.fetch(_MAILS, invoice_id)
 
 
-async def page(connection: Connection, before: int, limit: int, order_id: str | None) -> list[Row]:
-    if order_id is None:
-        return await connection.fetch(_PAGE, before, limit)
-    if not is_id(order_id):
+async def ids_of_order(connection: Connection, order_id: str) -> list[str]:
+    return [row["id"] for row in await connection.fetch(_IDS_OF_ORDER, order_id)]
+
+
+async def page(
+    connection: Connection, before: int, limit: int, filters: Filters, today: date
+) -> list[Row]:
+    if filters.order_id is not None and not is_id(filters.order_id):
         # No order has a malformed id; and PostgreSQL would refuse some (a NUL) with an error.
         return []
-    return await connection.fetch(_PAGE_BY_ORDER, before, limit, order_id)
+    names: list[str] = []
+    values: list[object] = []
+    for name, value in (
+        ("order_id", filters.order_id),
+        ("status", filters.status),
+        ("number", filters.number),
+    ):
+        if value is not None:
+            names.append(name)
+            values.append(value)
+    if filters.overdue is not None:
+        names.append("overdue" if filters.overdue else "not_overdue")
+        values.append(today)
+    return await connection.fetch(_page(tuple(names)), before, limit, *values)
 
 
 async def lines_of(connection: Connection, invoice_ids: list[str]) -> list[Row]:
@@ -112,6 +165,28 @@ async def record_mail(
     if row is not None:
         await connection.execute(_INSERT_MAIL, invoice_id, sent_to, at)
     return row
+
+
+async def record_settlement(
+    connection: Connection,
+    invoice_id: str,
+    paid_total: Decimal,
+    credited_total: Decimal,
+    credited_taxes: str,
+    amount_due: Decimal,
+    status: str,
+    at: datetime,
+) -> None:
+    await connection.execute(
+        _SETTLE, invoice_id, paid_total, credited_total, credited_taxes, amount_due, status, at
+    )
+
+
+async def record_credited_lines(
+    connection: Connection, updates: Sequence[tuple[str, Decimal, Decimal]]
+) -> None:
+    """Each invoice line's new (credited quantity, credited amount)."""
+    await connection.executemany(_CREDIT_LINE, updates)
 
 
 _RECENT_MAIL_TIMES = Query(

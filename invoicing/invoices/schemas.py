@@ -1,6 +1,15 @@
+from datetime import date
+from typing import Annotated, Literal
+
 from pydantic import Field
 
+from invoicing.orders.schemas import CustomerOut, DocumentLineTerms
+from invoicing.payments.schemas import PaymentOut
 from invoicing.web.schemas import Creator, MetaField, MetaFields, Quantity, Strict, TaxOut
+
+# A calendar date as ISO 8601 text (`2026-03-01`), nothing else (no Unix times).
+Day = Annotated[date, Field(strict=True, examples=["2026-03-01"])]
+InvoiceStatus = Literal["open", "partially_paid", "paid", "credited"]
 
 
 class InvoiceLineIn(Strict):
@@ -17,6 +26,16 @@ class InvoiceCreate(Strict):
         description="Invoice only these quantities; without it, everything not yet invoiced.",
     )
     metaFields: MetaFields = []
+    dueDate: Day | None = Field(default=None, description="Not before the issue date.")
+    paymentTermsDays: int | None = Field(
+        default=None,
+        ge=0,
+        le=365,
+        description="Days from the issue date to the due date; default the seller's terms.",
+    )
+    deliveryDate: Day | None = Field(
+        default=None, description="The date of supply (BT-72); default the issue date."
+    )
 
 
 class InvoiceUpdate(Strict):
@@ -27,14 +46,12 @@ class SendRequest(Strict):
     to: str | None = Field(default=None, max_length=320)
 
 
-class InvoiceLineOut(Strict):
+class InvoiceLineOut(DocumentLineTerms):
     id: str
     lineItemId: str
     quantity: float
     name: str
     sku: str | None
-    unitPrice: float
-    taxRate: float
     amount: float
 
 
@@ -48,12 +65,24 @@ class InvoiceOut(Strict):
     id_: str = Field(alias="_id")
     order: str
     entityId: str
+    number: str
     currency: str
+    issueDate: date
+    dueDate: date
+    deliveryDate: date
     lineItems: list[InvoiceLineOut]
     subtotal: float
     taxes: list[TaxOut]
     taxTotal: float
     total: float
+    seller: dict[str, object] = Field(description="The seller profile as it was at creation.")
+    customer: CustomerOut
+    payments: list[PaymentOut]
+    paidTotal: float
+    creditedTotal: float
+    amountDue: float
+    status: InvoiceStatus
+    overdue: bool
     createdBy: Creator
     metaFields: list[MetaField]
     mailsSent: list[MailSent]

@@ -2,21 +2,30 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from invoicing.auth.principal import Principal
+from invoicing.config import Settings
 from invoicing.core.errors import Conflict, ValidationFailed
 from invoicing.core.ids import new_id
 from invoicing.core.lookup import get_or_404
-from invoicing.core.money import line_amount, number, totals
-from invoicing.core.times import iso, now
+from invoicing.core.money import number
+from invoicing.core.numbering import NumberFormat
+from invoicing.core.times import iso, now, today
+from invoicing.db import counters
 from invoicing.db.base import Connection, Row
 from invoicing.invoices import repository
+from invoicing.invoices.billing import invoice_part
 from invoicing.invoices.schemas import InvoiceCreate, InvoiceLineIn
+from invoicing.invoices.settlement import is_overdue, settle
 from invoicing.orders import service as orders
-from invoicing.orders.service import remaining
+from invoicing.orders.service import left_to_invoice
+from invoicing.payments import repository as payments
+from invoicing.payments.serialize import to_json as payment_json
+from invoicing.seller import service as seller
 from invoicing.web import pagination, serialize
 from invoicing.web.schemas import MetaField
 
@@ -25,61 +34,55 @@ FULLY_INVOICED = "Order is already fully invoiced"
 
 
 async def create(
-    connection: Connection, caller: Principal, payload: InvoiceCreate
+    connection: Connection, caller: Principal, payload: InvoiceCreate, settings: Settings
 ) -> dict[str, Any]:
     """Must run in a write transaction: the order stays locked until it ends."""
     order, order_lines = await orders.lock_for_invoicing(connection, payload.orderId)
-    if all(remaining(line)[0] <= 0 for line in order_lines):
-        raise Conflict(FULLY_INVOICED)
+    if all(left_to_invoice(line) <= 0 for line in order_lines):
+        invoiced_by = await repository.ids_of_order(connection, order["id"])
+        raise Conflict(
+            FULLY_INVOICED,
+            errors=[{"field": "orderId", "message": f"invoiced by {', '.join(invoiced_by)}"}],
+        )
     if payload.lineItems is None:
-        picked = [(line, remaining(line)[0]) for line in order_lines if remaining(line)[0] > 0]
+        picked = [
+            (line, left_to_invoice(line)) for line in order_lines if left_to_invoice(line) > 0
+        ]
     else:
         picked = _pick(order_lines, payload.lineItems)
+    issued = today(settings.zone)
+    profile = await seller.current(connection, settings)
+    due = _due_date(payload, issued, profile["paymentTermsDays"])
 
     currency: str = order["currency"]
-    lines: list[dict[str, Any]] = []
-    invoiced: dict[str, tuple[Decimal, Decimal]] = {}
-    for line, quantity in picked:
-        left_quantity, left_amount = remaining(line)
-        # The invoice that takes a line's last quantity takes its remaining net, so an order's
-        # invoices add up exactly to the order.
-        if quantity == left_quantity:
-            amount = left_amount
-        else:
-            amount = line_amount(quantity, Decimal(line["unit_price"]), currency)
-        lines.append(
-            {
-                "id": new_id(),
-                "order_line_id": line["id"],
-                "name": line["name"],
-                "sku": line["sku"],
-                "quantity": quantity,
-                "unit_price": Decimal(line["unit_price"]),
-                "tax_rate": Decimal(line["tax_rate"]),
-                "amount": amount,
-            }
-        )
-        invoiced[line["id"]] = (
-            Decimal(line["invoiced_quantity"]) + quantity,
-            Decimal(line["invoiced_amount"]) + amount,
-        )
-    invoice_totals = totals(((li["amount"], li["tax_rate"]) for li in lines), currency)
-    fully_invoiced = all(
-        invoiced.get(line["id"], (Decimal(line["invoiced_quantity"]),))[0]
-        == Decimal(line["quantity"])
-        for line in order_lines
+    part = invoice_part(
+        order_lines, picked, orders.loads_billed_taxes(order["billed_taxes"]), currency
     )
-
+    entity_id = await counters.next_value(connection, "invoice")
+    number_format = NumberFormat(settings.invoice_number_format)
+    seq = await counters.next_value(connection, f"invoice:{number_format.series(issued)}")
     created_at = now()
+    totals = part.totals
     row = {
         "id": new_id(),
-        "number": await repository.next_number(connection),
+        "entity_id": entity_id,
+        "number": number_format.number(issued, seq),
         "order_id": order["id"],
         "currency": currency,
-        "subtotal": invoice_totals.subtotal,
-        "taxes": serialize.dumps_taxes(invoice_totals.taxes),
-        "tax_total": invoice_totals.tax_total,
-        "total": invoice_totals.total,
+        "issue_date": issued,
+        "due_date": due,
+        "delivery_date": payload.deliveryDate or issued,
+        "seller": serialize.dumps(profile),
+        "customer": order["customer"],
+        "subtotal": totals.subtotal,
+        "taxes": serialize.dumps_taxes(totals.taxes, orders.exemptions(order_lines)),
+        "tax_total": totals.tax_total,
+        "total": totals.total,
+        "paid_total": Decimal(0),
+        "credited_total": Decimal(0),
+        "credited_taxes": "[]",
+        "amount_due": totals.total,
+        "status": settle(totals.total, Decimal(0), Decimal(0)).status,
         "meta_fields": serialize.dumps_meta_fields(payload.metaFields),
         **serialize.authored(caller, created_at),
     }
@@ -88,11 +91,26 @@ async def create(
         row,
         [
             {**li, "invoice_id": row["id"], "position": position}
-            for position, li in enumerate(lines)
+            for position, li in enumerate(part.lines)
         ],
     )
-    await orders.record_invoiced(connection, order["id"], invoiced, fully_invoiced, created_at)
-    return to_json(row, lines, [])
+    await orders.record_billed(
+        connection, order["id"], order_lines, part.order_lines, part.order_taxes, created_at
+    )
+    return to_json(row, part.lines, [], [], today=issued)
+
+
+def _due_date(payload: InvoiceCreate, issued: date, seller_terms: int) -> date:
+    if payload.dueDate is not None and payload.paymentTermsDays is not None:
+        raise ValidationFailed.on("dueDate", "and paymentTermsDays cannot both be given")
+    if payload.dueDate is not None:
+        if payload.dueDate < issued:
+            raise ValidationFailed.on(
+                "dueDate", f"must not be before the issue date {issued.isoformat()}"
+            )
+        return payload.dueDate
+    terms = seller_terms if payload.paymentTermsDays is None else payload.paymentTermsDays
+    return issued + timedelta(days=terms)
 
 
 def _pick(order_lines: list[Row], requested: list[InvoiceLineIn]) -> list[tuple[Row, Decimal]]:
@@ -103,15 +121,17 @@ def _pick(order_lines: list[Row], requested: list[InvoiceLineIn]) -> list[tuple[
         field = f"lineItems[{index}]"
         line = by_id.get(item.lineItemId)
         if line is None:
-            raise _invalid(
+            raise ValidationFailed.on(
                 f"{field}.lineItemId", f"{item.lineItemId} is not a line item of this order"
             )
         if item.lineItemId in seen:
-            raise _invalid(f"{field}.lineItemId", f"{item.lineItemId} is listed more than once")
+            raise ValidationFailed.on(
+                f"{field}.lineItemId", f"{item.lineItemId} is listed more than once"
+            )
         seen.add(item.lineItemId)
-        left = remaining(line)[0]
+        left = left_to_invoice(line)
         if item.quantity > left:
-            raise _invalid(
+            raise ValidationFailed.on(
                 f"{field}.quantity",
                 f"{number(item.quantity)} exceeds the {number(left)} left to invoice "
                 f"on line item {item.lineItemId}",
@@ -120,13 +140,9 @@ def _pick(order_lines: list[Row], requested: list[InvoiceLineIn]) -> list[tuple[
     return picked
 
 
-def _invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(f"{field} {message}", errors=[{"field": field, "message": message}])
-
-
-async def get(connection: Connection, invoice_id: str) -> dict[str, Any]:
+async def get(connection: Connection, invoice_id: str, settings: Settings) -> dict[str, Any]:
     row = await get_or_404(partial(repository.get, connection), invoice_id, INVOICE_NOT_FOUND)
-    return await _whole(connection, row)
+    return await _whole(connection, row, settings)
 
 
 async def get_with_lines(connection: Connection, invoice_id: str) -> tuple[Row, list[Row]]:
@@ -135,11 +151,24 @@ async def get_with_lines(connection: Connection, invoice_id: str) -> tuple[Row, 
     return row, await repository.lines(connection, row["id"])
 
 
+async def lock(connection: Connection, invoice_id: str) -> Row:
+    """The invoice's row, locked until the transaction ends; 404 when there is none."""
+    return await get_or_404(
+        partial(repository.get, connection, lock=True), invoice_id, INVOICE_NOT_FOUND
+    )
+
+
 async def list_page(
-    connection: Connection, limit: int, cursor: str | None, order_id: str | None
+    connection: Connection,
+    settings: Settings,
+    limit: int,
+    cursor: str | None,
+    filters: repository.Filters,
 ) -> bytes:
+    on = today(settings.zone)
+
     async def fetch(before: int, count: int) -> list[Row]:
-        return await repository.page(connection, before, count, order_id)
+        return await repository.page(connection, before, count, filters, on)
 
     async def render(rows: list[Row]) -> list[dict[str, Any]]:
         ids = [row["id"] for row in rows]
@@ -149,13 +178,20 @@ async def list_page(
         mails: dict[str, list[Row]] = defaultdict(list)
         for mail in await repository.mails_of(connection, ids):
             mails[mail["invoice_id"]].append(mail)
-        return [to_json(row, lines[row["id"]], mails[row["id"]]) for row in rows]
+        paid = [row["id"] for row in rows if Decimal(row["paid_total"])]
+        paid_by: dict[str, list[Row]] = defaultdict(list)
+        for payment in await payments.of_invoices(connection, paid):
+            paid_by[payment["invoice_id"]].append(payment)
+        return [
+            to_json(row, lines[row["id"]], mails[row["id"]], paid_by[row["id"]], today=on)
+            for row in rows
+        ]
 
     return await pagination.list_page(fetch, render, limit=limit, cursor=cursor)
 
 
 async def update_meta_fields(
-    connection: Connection, invoice_id: str, meta_fields: list[MetaField]
+    connection: Connection, invoice_id: str, meta_fields: list[MetaField], settings: Settings
 ) -> dict[str, Any]:
     dumped = serialize.dumps_meta_fields(meta_fields)
     row = await get_or_404(
@@ -163,32 +199,70 @@ async def update_meta_fields(
         invoice_id,
         INVOICE_NOT_FOUND,
     )
-    return await _whole(connection, row)
+    return await _whole(connection, row, settings)
 
 
-async def record_sent(connection: Connection, invoice_id: str, recipient: str) -> dict[str, Any]:
+async def record_sent(
+    connection: Connection, invoice_id: str, recipient: str, settings: Settings
+) -> dict[str, Any]:
     """Append a sent mail (and bump updatedAt) once the mail server accepted it."""
     row = await get_or_404(
         lambda id: repository.record_mail(connection, id, recipient, now()),
         invoice_id,
         INVOICE_NOT_FOUND,
     )
-    return await _whole(connection, row)
+    return await _whole(connection, row, settings)
 
 
-async def _whole(connection: Connection, row: Row) -> dict[str, Any]:
-    """The invoice of `row` with its lines and mails."""
+async def record_settlement(
+    connection: Connection,
+    invoice: Row,
+    *,
+    paid: Decimal = Decimal(0),
+    credited: Decimal = Decimal(0),
+    credited_taxes: str | None = None,
+) -> None:
+    """Add a payment's or a credit note's amount to a (locked) invoice; its amountDue and
+    status follow."""
+    paid_total = Decimal(invoice["paid_total"]) + paid
+    credited_total = Decimal(invoice["credited_total"]) + credited
+    settlement = settle(Decimal(invoice["total"]), credited_total, paid_total)
+    await repository.record_settlement(
+        connection,
+        invoice["id"],
+        paid_total,
+        credited_total,
+        credited_taxes if credited_taxes is not None else invoice["credited_taxes"],
+        settlement.amount_due,
+        settlement.status,
+        now(),
+    )
+
+
+async def _whole(connection: Connection, row: Row, settings: Settings) -> dict[str, Any]:
+    """The invoice of `row` with its lines, mails and payments."""
     lines = await repository.lines(connection, row["id"])
-    return to_json(row, lines, await repository.mails(connection, row["id"]))
+    mails = await repository.mails(connection, row["id"])
+    # Most invoices have no payment: skip the query for them (GET /invoices/{id} is hot).
+    paid = await payments.of_invoices(connection, [row["id"]]) if Decimal(row["paid_total"]) else []
+    return to_json(row, lines, mails, paid, today=today(settings.zone))
 
 
-def to_json(row: Row, lines: Sequence[Row], mails: Sequence[Row]) -> dict[str, Any]:
+def to_json(
+    row: Row, lines: Sequence[Row], mails: Sequence[Row], paid: Sequence[Row], *, today: date
+) -> dict[str, Any]:
     money = serialize.money
+    amount_due = Decimal(row["amount_due"])
+    due_date = serialize.day(row["due_date"])
     return {
         **serialize.identity(row),
         "order": row["order_id"],
-        "entityId": str(row["number"]),
+        "entityId": str(row["entity_id"]),
+        "number": row["number"],
         "currency": row["currency"],
+        "issueDate": serialize.day(row["issue_date"]),
+        "dueDate": due_date,
+        "deliveryDate": serialize.day(row["delivery_date"]),
         "lineItems": [
             {
                 "id": line["id"],
@@ -196,13 +270,20 @@ def to_json(row: Row, lines: Sequence[Row], mails: Sequence[Row]) -> dict[str, A
                 "quantity": money(line["quantity"]),
                 "name": line["name"],
                 "sku": line["sku"],
-                "unitPrice": money(line["unit_price"]),
-                "taxRate": money(line["tax_rate"]),
+                **serialize.line_terms(line),
                 "amount": money(line["amount"]),
             }
             for line in lines
         ],
         **serialize.totals(row),
+        "seller": serialize.document(row["seller"]),
+        "customer": serialize.document(row["customer"]),
+        "payments": [payment_json(payment) for payment in paid],
+        "paidTotal": money(row["paid_total"]),
+        "creditedTotal": money(row["credited_total"]),
+        "amountDue": money(amount_due),
+        "status": row["status"],
+        "overdue": is_overdue(amount_due, date.fromisoformat(due_date), today),
         "metaFields": serialize.meta_fields(row["meta_fields"]),
         "mailsSent": [{"sentTo": m["sent_to"], "sentAt": iso(m["sent_at"])} for m in mails],
         **serialize.authorship(row),

@@ -1,11 +1,12 @@
-"""Compose the email that carries an invoice PDF."""
+"""Compose the email that carries an invoice's or a credit note's PDF."""
 
 from __future__ import annotations
 
 import contextlib
 import html
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
@@ -83,9 +84,10 @@ def _msgid_domain(sender: Address) -> str:
     return _FALLBACK_MSGID_DOMAIN
 
 
-def attachment_filename(number: str) -> str:
+def attachment_filename(number: str, *, credit_note: bool = False) -> str:
+    """`invoice-<number>.pdf` or `credit-note-<number>.pdf`, the number safe for a file name."""
     safe = _UNSAFE_FILENAME_CHARS.sub("-", number).strip("-.") or "document"
-    return f"invoice-{safe}.pdf"
+    return f"{'credit-note' if credit_note else 'invoice'}-{safe}.pdf"
 
 
 def _sender_header(sender: str) -> Address:
@@ -99,6 +101,54 @@ def _sender_header(sender: str) -> Address:
     return Address(display_name=display_name, username=wire.username, domain=wire.domain)
 
 
+def _summary(doc: InvoiceDocument) -> tuple[str, list[tuple[str, str]], list[str]]:
+    """What the mail says, in both its parts: the opening sentence, the facts (label, value; the
+    last is emphasized) and the closing paragraphs (the payment instructions)."""
+    locale, currency = doc.locale, doc.currency
+
+    def money(amount: Decimal) -> str:
+        return format_currency(amount, currency, locale=locale)
+
+    def day(value: date) -> str:
+        return format_date(value, format="long", locale=locale)
+
+    number = _one_line(doc.number)
+    seller = _one_line(doc.seller.name)
+    if doc.is_credit_note:
+        corrected = _one_line(doc.invoice_number or "")
+        opening = f"please find attached credit note {number} from {seller}"
+        opening += f", which corrects invoice {corrected}." if corrected else "."
+        facts = [("Credit note number", number)]
+        if corrected:
+            facts.append(("For invoice", corrected))
+        facts.append(("Issue date", day(doc.issue_date)))
+        if doc.reason:
+            facts.append(("Reason", _one_line(doc.reason)))
+        facts.append(("Amount credited", money(doc.total)))
+        return opening, facts, []
+
+    opening = f"please find attached invoice {number} from {seller}."
+    facts = [("Invoice number", number), ("Issue date", day(doc.issue_date))]
+    if doc.has_settlements:
+        facts.append(("Total", money(doc.total)))
+    if doc.amount_due > 0 and doc.due_date is not None:
+        facts.append(("Due date", day(doc.due_date)))
+    facts.append(("Amount due", money(doc.amount_due)))
+    closing: list[str] = []
+    if doc.amount_due <= 0:
+        closing.append("Nothing is left to pay on this invoice.")
+    elif doc.bank_account is not None:
+        account = doc.bank_account
+        by = f" by {day(doc.due_date)}" if doc.due_date is not None else ""
+        holder = account.account_name or doc.seller.legal_name or doc.seller.name
+        details = [f"IBAN: {account.iban_grouped}"]
+        if account.bic:
+            details.append(f"BIC: {account.bic}")
+        details += [f"Account holder: {_one_line(holder)}", f"Reference: {number}"]
+        closing.append(f"Please pay {money(doc.amount_due)}{by} to:\n" + "\n".join(details))
+    return opening, facts, closing
+
+
 def compose_invoice_email(
     doc: InvoiceDocument,
     pdf: bytes,
@@ -107,50 +157,54 @@ def compose_invoice_email(
     recipient: str,
     now: datetime | None = None,
 ) -> EmailMessage:
-    """Build a multipart message: plain-text and HTML summary plus the PDF attachment."""
+    """Build a multipart message for an invoice or a credit note: plain-text and HTML summary
+    (the amount due, when and how to pay it; or what is credited on which invoice) plus the PDF."""
     to = wire_address(parse_recipient(recipient))
     from_ = _sender_header(sender)
     moment = now or datetime.now(UTC)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
 
-    issued_text = format_date(doc.issued_datetime.date(), format="long", locale=doc.locale)
-    total_text = format_currency(doc.total, doc.currency, locale=doc.locale)
-    seller = _one_line(doc.seller_name)
+    seller = _one_line(doc.seller.name)
     number = _one_line(doc.number)
+    opening, facts, closing = _summary(doc)
 
     utf8 = not (to.addr_spec.isascii() and from_.addr_spec.isascii())
     message = EmailMessage(policy=SMTPUTF8 if utf8 else SMTP)
     message["From"] = from_
     message["To"] = to
-    message["Subject"] = f"Invoice {number} from {seller}"
+    message["Subject"] = f"{doc.title} {number} from {seller}"
     message["Date"] = format_datetime(moment)
     message["Message-ID"] = make_msgid(domain=_msgid_domain(from_))
     message[INVOICE_NUMBER_HEADER] = number
 
-    greeting = f"Hello {_one_line(doc.customer_name)},"
+    greeting = f"Hello {_one_line(doc.customer.name)},"
+    width = max(len(label) for label, _ in facts) + 2
     text = (
-        f"{greeting}\n\n"
-        f"please find attached invoice {number} from {seller}.\n\n"
-        f"Invoice number: {number}\n"
-        f"Issue date:     {issued_text}\n"
-        f"Total:          {total_text}\n\n"
-        f"Kind regards,\n{seller}\n"
+        f"{greeting}\n\n{opening}\n\n"
+        + "".join(f"{label + ':':<{width}}{value}\n" for label, value in facts)
+        + "".join(f"\n{paragraph}\n" for paragraph in closing)
+        + f"\nKind regards,\n{seller}\n"
     )
     esc = html.escape
+    cell = "padding: 2px 16px 2px 0; color: #6b7280;"
+    rows = "".join(
+        f'<tr><td style="{cell}">{esc(label)}</td>\n<td style="text-align: right;">'
+        + (f"<strong>{esc(value)}</strong>" if i == len(facts) - 1 else esc(value))
+        + "</td></tr>\n"
+        for i, (label, value) in enumerate(facts)
+    )
+    paragraphs = "".join(
+        "<p>" + "<br>".join(esc(line) for line in paragraph.split("\n")) + "</p>\n"
+        for paragraph in closing
+    )
     html_body = f"""<!DOCTYPE html>
 <html><body style="font-family: Helvetica, Arial, sans-serif; color: #1f2937; font-size: 14px;">
 <p>{esc(greeting)}</p>
-<p>please find attached invoice <strong>{esc(number)}</strong> from {esc(seller)}.</p>
+<p>{esc(opening)}</p>
 <table style="border-collapse: collapse;">
-<tr><td style="padding: 2px 16px 2px 0; color: #6b7280;">Invoice number</td>
-<td style="text-align: right;">{esc(number)}</td></tr>
-<tr><td style="padding: 2px 16px 2px 0; color: #6b7280;">Issue date</td>
-<td style="text-align: right;">{esc(issued_text)}</td></tr>
-<tr><td style="padding: 2px 16px 2px 0; color: #6b7280;">Total</td>
-<td style="text-align: right;"><strong>{esc(total_text)}</strong></td></tr>
-</table>
-<p>Kind regards,<br>{esc(seller)}</p>
+{rows}</table>
+{paragraphs}<p>Kind regards,<br>{esc(seller)}</p>
 </body></html>
 """
     message.set_content(text)
@@ -159,6 +213,6 @@ def compose_invoice_email(
         pdf,
         maintype="application",
         subtype="pdf",
-        filename=attachment_filename(doc.number),
+        filename=attachment_filename(doc.number, credit_note=doc.is_credit_note),
     )
     return message

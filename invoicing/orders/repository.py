@@ -6,28 +6,29 @@ from invoicing.db.base import Connection, Row
 from invoicing.db.query import Insert, Query, placeholders
 
 _ORDER_COLUMNS = (
-    "seq, id, customer_name, customer_email, customer_address, currency, subtotal, taxes, "
-    "tax_total, total, status, meta_fields, created_by_id, created_by_name, created_by_type, "
-    "created_at, updated_at"
+    "seq, id, customer_name, customer_email, customer, deliver_to, currency, subtotal, taxes, "
+    "tax_total, total, billed_taxes, status, meta_fields, created_by_id, created_by_name, "
+    "created_by_type, created_at, updated_at"
 )
 _LINE_COLUMNS = (
-    "id, order_id, name, sku, quantity, unit_price, tax_rate, amount, invoiced_quantity, "
-    "invoiced_amount"
+    "id, order_id, name, sku, quantity, unit_code, unit_price, tax_category, tax_rate, "
+    "exemption_reason, exemption_reason_code, amount, invoiced_quantity, invoiced_amount"
 )
 
 INSERT_ORDER = Insert(
     "orders",
     (
-        "id", "customer_name", "customer_email", "customer_address", "currency", "subtotal",
-        "taxes", "tax_total", "total", "status", "meta_fields", "created_by_id",
-        "created_by_name", "created_by_type", "created_at", "updated_at",
+        "id", "customer_name", "customer_email", "customer", "deliver_to", "currency",
+        "subtotal", "taxes", "tax_total", "total", "billed_taxes", "status", "meta_fields",
+        "created_by_id", "created_by_name", "created_by_type", "created_at", "updated_at",
     ),
 )  # fmt: skip
 INSERT_LINE = Insert(
     "order_lines",
     (
-        "id", "order_id", "position", "name", "sku", "quantity", "unit_price", "tax_rate",
-        "amount", "invoiced_quantity", "invoiced_amount",
+        "id", "order_id", "position", "name", "sku", "quantity", "unit_code", "unit_price",
+        "tax_category", "tax_rate", "exemption_reason", "exemption_reason_code", "amount",
+        "invoiced_quantity", "invoiced_amount",
     ),
 )  # fmt: skip
 _GET = Query(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = $1")
@@ -40,7 +41,9 @@ _PAGE_BY_STATUS = Query(
 _UPDATE_LINE = Query(
     "UPDATE order_lines SET invoiced_quantity = $2, invoiced_amount = $3 WHERE id = $1"
 )
-_UPDATE_STATUS = Query("UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1")
+_UPDATE_BILLED = Query(
+    "UPDATE orders SET billed_taxes = $2, status = $3, updated_at = $4 WHERE id = $1"
+)
 
 
 @cache
@@ -76,8 +79,13 @@ async def lines_of(connection: Connection, order_ids: list[str]) -> list[Row]:
     return await connection.fetch(_lines_of(len(order_ids)), *order_ids)
 
 
-async def record_invoiced(
-    connection: Connection, updates: list[Sequence[Any]], order_id: str, status: str, at: Any
+async def record_billed(
+    connection: Connection,
+    updates: list[Sequence[Any]],
+    order_id: str,
+    billed_taxes: str,
+    status: str,
+    at: Any,
 ) -> None:
     await connection.executemany(_UPDATE_LINE, updates)
-    await connection.execute(_UPDATE_STATUS, order_id, status, at)
+    await connection.execute(_UPDATE_BILLED, order_id, billed_taxes, status, at)

@@ -4,7 +4,14 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from invoicing.core.money import CURRENCIES
-from invoicing.mail.message import InvalidRecipient, parse_recipient
+from invoicing.web.parties import (
+    Contact,
+    ElectronicAddress,
+    Email,
+    PartyAddress,
+    PostalAddress,
+    VatId,
+)
 from invoicing.web.schemas import (
     Creator,
     ExactDecimal,
@@ -33,63 +40,50 @@ UnitPrice = Annotated[
 TaxRate = Annotated[Decimal, ExactDecimal(ge=0, le=100, decimal_places=4), Field(examples=[8.25])]
 
 
-ADDRESS_MAX_LINES = 10
-ADDRESS_MAX_LINE_LENGTH = 100
-
-
-def _printable_address(address: str) -> str:
-    """An address the invoice prints in full: at most 10 lines of at most 100 characters.
-
-    The PDF never cuts an address off (it wraps long lines and flows onto the next page), but
-    one that long is not a postal address: refuse it rather than print pages of it. Lines are
-    counted as printed, without blank lines before or after; every kind of line break counts.
-    """
-    if len(address.strip().splitlines()) > ADDRESS_MAX_LINES:
-        raise ValueError(f"must have at most {ADDRESS_MAX_LINES} lines")
-    for number, line in enumerate(address.splitlines(), start=1):
-        if len(line) > ADDRESS_MAX_LINE_LENGTH:
-            raise ValueError(f"line {number} must be at most {ADDRESS_MAX_LINE_LENGTH} characters")
-    return address
-
-
-CustomerAddress = Annotated[
-    str,
-    Field(
-        max_length=1000,
-        description="Free text, at most 10 lines of at most 100 characters each.",
-        examples=["Main St 1\n10115 Berlin"],
-    ),
-    AfterValidator(_printable_address),
-]
-
-
-def _deliverable_form(email: str) -> str:
-    """Refused here rather than at sending time: syntax and domain form, no DNS lookup."""
-    try:
-        parse_recipient(email)
-    except InvalidRecipient:
-        raise ValueError("must be a valid email address") from None
-    return email
-
-
 class CustomerIn(Strict):
     name: str = Field(min_length=1, max_length=200)
-    email: Annotated[str, AfterValidator(_deliverable_form)] | None = Field(
-        default=None, max_length=320, examples=["billing@acme.example"]
+    email: Email | None = Field(default=None, max_length=320, examples=["billing@acme.example"])
+    address: PartyAddress = None
+    vatId: VatId | None = None
+    legalRegistrationId: str | None = Field(default=None, max_length=100, description="BT-47")
+    buyerReference: str | None = Field(
+        default=None, max_length=200, description="BT-10; the Leitweg-ID for German public buyers"
     )
-    address: CustomerAddress | None = None
+    electronicAddress: ElectronicAddress | None = None
+    contact: Contact | None = None
+
+
+# UNCL5305 VAT categories (see the API's line rules and `orders.taxes`).
+TaxCategory = Literal["S", "Z", "E", "AE", "K", "G", "O", "L", "M"]
+UnitCode = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z0-9]{2,3}$",
+        description='UN/ECE Recommendation 20 unit code; "C62" (one) by default.',
+        examples=["C62", "HUR", "KGM"],
+    ),
+]
 
 
 class OrderLineIn(Strict):
     name: str = Field(min_length=1, max_length=500)
     sku: str | None = Field(default=None, max_length=100)
     quantity: Quantity
+    unitCode: UnitCode = "C62"
     unitPrice: UnitPrice
     taxRate: TaxRate = Decimal(0)
+    taxCategory: TaxCategory | None = Field(
+        default=None, description="S when taxRate is above 0, else Z, unless given."
+    )
+    exemptionReason: str | None = Field(default=None, min_length=1, max_length=1000)
+    exemptionReasonCode: str | None = Field(
+        default=None, pattern=r"^VATEX-[A-Z0-9-]{1,24}$", examples=["VATEX-EU-AE"]
+    )
 
 
 class OrderCreate(Strict):
     customer: CustomerIn
+    deliverTo: PostalAddress | None = None
     currency: Currency | None = None
     lineItems: list[OrderLineIn] = Field(min_length=1, max_length=500)
     metaFields: MetaFields = []
@@ -98,16 +92,30 @@ class OrderCreate(Strict):
 class CustomerOut(Strict):
     name: str
     email: str | None
-    address: str | None
+    address: PostalAddress | str | None
+    vatId: str | None
+    legalRegistrationId: str | None
+    buyerReference: str | None
+    electronicAddress: ElectronicAddress | None
+    contact: Contact | None
 
 
-class OrderLineOut(Strict):
+class DocumentLineTerms(Strict):
+    """What every document line states about its unit and its tax."""
+
+    unitCode: str
+    unitPrice: float
+    taxCategory: TaxCategory
+    taxRate: float
+    exemptionReason: str | None = None
+    exemptionReasonCode: str | None = None
+
+
+class OrderLineOut(DocumentLineTerms):
     id: str
     name: str
     sku: str | None
     quantity: float
-    unitPrice: float
-    taxRate: float
     amount: float
     invoicedQuantity: float
 
@@ -116,6 +124,7 @@ class OrderOut(Strict):
     id: str
     id_: str = Field(alias="_id")
     customer: CustomerOut
+    deliverTo: PostalAddress | None
     currency: str
     lineItems: list[OrderLineOut]
     subtotal: float

@@ -7,14 +7,17 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+import orjson
+from pydantic import BaseModel
+
 from invoicing.auth.principal import Principal
 from invoicing.core.errors import ValidationFailed
 from invoicing.core.ids import new_id
 from invoicing.core.lookup import get_or_404
-from invoicing.core.money import MAX_AMOUNT, ZERO, line_amount, totals
+from invoicing.core.money import MAX_AMOUNT, ZERO, TaxGroup, line_amount, totals
 from invoicing.core.times import now
 from invoicing.db.base import Connection, Row
-from invoicing.orders import repository
+from invoicing.orders import repository, taxes
 from invoicing.orders.schemas import OrderCreate
 from invoicing.web import pagination, serialize
 
@@ -25,9 +28,16 @@ async def create(
     connection: Connection, caller: Principal, payload: OrderCreate, default_currency: str
 ) -> dict[str, Any]:
     currency = payload.currency or default_currency
+    exemptions = taxes.check(payload.lineItems)
+    categories = [taxes.category(li) for li in payload.lineItems]
     amounts = [line_amount(li.quantity, li.unitPrice, currency) for li in payload.lineItems]
     order_totals = totals(
-        zip(amounts, (li.taxRate for li in payload.lineItems), strict=True), currency
+        zip(
+            amounts,
+            ((kind, li.taxRate) for kind, li in zip(categories, payload.lineItems, strict=True)),
+            strict=True,
+        ),
+        currency,
     )
     if order_totals.total >= MAX_AMOUNT:
         raise ValidationFailed(
@@ -40,12 +50,14 @@ async def create(
         "id": order_id,
         "customer_name": customer.name,
         "customer_email": customer.email,
-        "customer_address": customer.address,
+        "customer": orjson.dumps(customer.model_dump(mode="json")).decode(),
+        "deliver_to": _optional_json(payload.deliverTo),
         "currency": currency,
         "subtotal": order_totals.subtotal,
-        "taxes": serialize.dumps_taxes(order_totals.taxes),
+        "taxes": serialize.dumps_taxes(order_totals.taxes, exemptions),
         "tax_total": order_totals.tax_total,
         "total": order_totals.total,
+        "billed_taxes": "[]",
         "status": "open",
         "meta_fields": serialize.dumps_meta_fields(payload.metaFields),
         **serialize.authored(caller, created_at),
@@ -58,13 +70,19 @@ async def create(
             "name": li.name,
             "sku": li.sku,
             "quantity": li.quantity,
+            "unit_code": li.unitCode,
             "unit_price": li.unitPrice,
+            "tax_category": kind,
             "tax_rate": li.taxRate,
+            "exemption_reason": li.exemptionReason,
+            "exemption_reason_code": li.exemptionReasonCode,
             "amount": amount,
             "invoiced_quantity": ZERO,
             "invoiced_amount": ZERO,
         }
-        for position, (li, amount) in enumerate(zip(payload.lineItems, amounts, strict=True))
+        for position, (li, kind, amount) in enumerate(
+            zip(payload.lineItems, categories, amounts, strict=True)
+        )
     ]
     await repository.insert(connection, order, lines)
     return to_json(order, lines)
@@ -99,42 +117,60 @@ async def lock_for_invoicing(connection: Connection, order_id: str) -> tuple[Row
     return order, await repository.lines(connection, order["id"])
 
 
-async def record_invoiced(
+async def record_billed(
     connection: Connection,
     order_id: str,
-    invoiced: dict[str, tuple[Decimal, Decimal]],
-    fully_invoiced: bool,
+    lines: Sequence[Row],
+    billed: dict[str, tuple[Decimal, Decimal]],
+    billed_taxes: dict[TaxGroup, Decimal],
     at: datetime,
 ) -> None:
-    """Store each line's new invoiced (quantity, net amount) and the order's new status."""
-    await repository.record_invoiced(
+    """Store the order lines' new net invoiced (quantity, amount) (`billed`, by line id; an
+    invoice adds to them, a credit note takes back), the order's net tax per group, and the
+    status that follows."""
+    invoiced = [billed.get(line["id"], (Decimal(line["invoiced_quantity"]),))[0] for line in lines]
+    if all(
+        quantity == Decimal(line["quantity"])
+        for quantity, line in zip(invoiced, lines, strict=True)
+    ):
+        status = "invoiced"
+    elif any(invoiced):
+        status = "partially_invoiced"
+    else:
+        status = "open"
+    await repository.record_billed(
         connection,
-        [(line_id, quantity, amount) for line_id, (quantity, amount) in invoiced.items()],
+        [(line_id, quantity, amount) for line_id, (quantity, amount) in billed.items()],
         order_id,
-        "invoiced" if fully_invoiced else "partially_invoiced",
+        dumps_billed_taxes(billed_taxes),
+        status,
         at,
     )
 
 
-async def customer(connection: Connection, order_id: str) -> dict[str, Any]:
-    """The customer of an order, as the order shows it."""
-    order = await get_or_404(partial(repository.get, connection), order_id, ORDER_NOT_FOUND)
-    return _customer(order)
+def loads_billed_taxes(stored: str) -> dict[TaxGroup, Decimal]:
+    return {(t["category"], Decimal(t["rate"])): Decimal(t["amount"]) for t in orjson.loads(stored)}
 
 
-def _customer(row: Row) -> dict[str, Any]:
-    return {
-        "name": row["customer_name"],
-        "email": row["customer_email"],
-        "address": row["customer_address"],
-    }
+def dumps_billed_taxes(billed: dict[TaxGroup, Decimal]) -> str:
+    return orjson.dumps(
+        [
+            {"category": category, "rate": str(rate), "amount": str(amount)}
+            for (category, rate), amount in sorted(billed.items())
+        ]
+    ).decode()
+
+
+def _optional_json(model: BaseModel | None) -> str | None:
+    return None if model is None else orjson.dumps(model.model_dump(mode="json")).decode()
 
 
 def to_json(row: Row, lines: Sequence[Row]) -> dict[str, Any]:
     money = serialize.money
     return {
         **serialize.identity(row),
-        "customer": _customer(row),
+        "customer": serialize.document(row["customer"]),
+        "deliverTo": None if row["deliver_to"] is None else serialize.document(row["deliver_to"]),
         "currency": row["currency"],
         "lineItems": [
             {
@@ -142,8 +178,7 @@ def to_json(row: Row, lines: Sequence[Row]) -> dict[str, Any]:
                 "name": line["name"],
                 "sku": line["sku"],
                 "quantity": money(line["quantity"]),
-                "unitPrice": money(line["unit_price"]),
-                "taxRate": money(line["tax_rate"]),
+                **serialize.line_terms(line),
                 "amount": money(line["amount"]),
                 "invoicedQuantity": money(line["invoiced_quantity"]),
             }
@@ -156,9 +191,15 @@ def to_json(row: Row, lines: Sequence[Row]) -> dict[str, Any]:
     }
 
 
-def remaining(line: Row) -> tuple[Decimal, Decimal]:
-    """What is left to invoice on an order line: (quantity, net amount)."""
-    return (
-        Decimal(line["quantity"]) - Decimal(line["invoiced_quantity"]),
-        Decimal(line["amount"]) - Decimal(line["invoiced_amount"]),
-    )
+def left_to_invoice(line: Row) -> Decimal:
+    """The quantity of an order line not invoiced yet (net of credit notes)."""
+    return Decimal(line["quantity"]) - Decimal(line["invoiced_quantity"])
+
+
+def exemptions(lines: Sequence[Row]) -> serialize.Exemptions:
+    """Each exempt category's (reason, code), as the order's lines state it."""
+    return {
+        line["tax_category"]: (line["exemption_reason"], line["exemption_reason_code"])
+        for line in lines
+        if line["tax_category"] in taxes.NEEDS_REASON
+    }

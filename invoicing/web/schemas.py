@@ -193,9 +193,14 @@ class Creator(BaseModel):
 
 
 class TaxOut(BaseModel):
+    category: str
     rate: float
     taxable: float
     amount: float
+    exemptionReason: str | None = Field(
+        default=None, description="Only on an exempt category's entry, as its lines give it."
+    )
+    exemptionReasonCode: str | None = None
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -1,6 +1,7 @@
 """Stored rows to the contract's JSON shapes (money as exact-to-the-digit JSON numbers)."""
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -16,15 +17,31 @@ from invoicing.db.base import Row
 _DIGITS = "0123456789"
 
 
-def dumps_taxes(taxes: tuple[TaxLine, ...]) -> str:
-    return orjson.dumps(
-        [{"rate": str(t.rate), "taxable": str(t.taxable), "amount": str(t.amount)} for t in taxes]
-    ).decode()
+# Why a category is not taxed at the standard rate, by category: (exemptionReason, code).
+Exemptions = Mapping[str, tuple[str | None, str | None]]
+
+
+def dumps_taxes(taxes: tuple[TaxLine, ...], exemptions: Exemptions) -> str:
+    """The stored breakdown; an exempt category's entries carry its reason and code."""
+    entries: list[dict[str, Any]] = []
+    for t in taxes:
+        entry = {
+            "category": t.category,
+            "rate": str(t.rate),
+            "taxable": str(t.taxable),
+            "amount": str(t.amount),
+        }
+        if t.category in exemptions:
+            reason, code = exemptions[t.category]
+            entry["exemptionReason"] = reason
+            entry["exemptionReasonCode"] = code
+        entries.append(entry)
+    return orjson.dumps(entries).decode()
 
 
 def loads_taxes(stored: str) -> tuple[TaxLine, ...]:
     return tuple(
-        TaxLine(Decimal(t["rate"]), Decimal(t["taxable"]), Decimal(t["amount"]))
+        TaxLine(t["category"], Decimal(t["rate"]), Decimal(t["taxable"]), Decimal(t["amount"]))
         for t in orjson.loads(stored)
     )
 
@@ -33,10 +50,24 @@ def loads_taxes(stored: str) -> tuple[TaxLine, ...]:
 def taxes(stored: str) -> list[dict[str, Any]]:
     """The stored breakdown as JSON (cached: few distinct breakdowns repeat across invoices;
     callers only serialize the result, never change it)."""
-    return [
-        {"rate": money(t["rate"]), "taxable": money(t["taxable"]), "amount": money(t["amount"])}
-        for t in orjson.loads(stored)
-    ]
+    entries = []
+    for t in orjson.loads(stored):
+        entry = {
+            "category": t["category"],
+            "rate": money(t["rate"]),
+            "taxable": money(t["taxable"]),
+            "amount": money(t["amount"]),
+        }
+        if "exemptionReason" in t:
+            entry["exemptionReason"] = t["exemptionReason"]
+            entry["exemptionReasonCode"] = t["exemptionReasonCode"]
+        entries.append(entry)
+    return entries
+
+
+def dumps(value: Any) -> str:
+    """A JSON column's text."""
+    return orjson.dumps(value).decode()
 
 
 def meta_fields(stored: str) -> list[dict[str, str]]:
@@ -67,13 +98,17 @@ def identity(row: Row) -> dict[str, str]:
 def authorship(row: Row) -> dict[str, Any]:
     """Who created a resource and when, from the columns `authored` wrote."""
     return {
-        "createdBy": {
-            "id": row["created_by_id"],
-            "name": row["created_by_name"],
-            "type": row["created_by_type"],
-        },
+        "createdBy": creator(row),
         "createdAt": iso(row["created_at"]),
         "updatedAt": iso(row["updated_at"]),
+    }
+
+
+def creator(row: Row) -> dict[str, str]:
+    return {
+        "id": row["created_by_id"],
+        "name": row["created_by_name"],
+        "type": row["created_by_type"],
     }
 
 
@@ -89,6 +124,31 @@ def money(value: str | Decimal) -> Fragment:
     if text[0] in _DIGITS and "E" not in text:
         return Fragment(text.rstrip("0").rstrip(".") if "." in text else text)
     return Fragment(number(text))
+
+
+def line_terms(line: Row) -> dict[str, Any]:
+    """A document line's unit and tax: unitCode, unitPrice, taxCategory, taxRate and, where it
+    has them, exemptionReason and exemptionReasonCode."""
+    terms = {
+        "unitCode": line["unit_code"],
+        "unitPrice": money(line["unit_price"]),
+        "taxCategory": line["tax_category"],
+        "taxRate": money(line["tax_rate"]),
+    }
+    if line["exemption_reason"] is not None or line["exemption_reason_code"] is not None:
+        terms["exemptionReason"] = line["exemption_reason"]
+        terms["exemptionReasonCode"] = line["exemption_reason_code"]
+    return terms
+
+
+def day(value: date | str) -> str:
+    """A stored calendar date as `2026-03-01` (SQLite keeps the text, PostgreSQL a date)."""
+    return value if value.__class__ is str else value.isoformat()  # type: ignore[union-attr]
+
+
+def document(stored: str | dict[str, Any]) -> Fragment:
+    """A stored JSON object (a party snapshot) spliced in as it is, without a parse."""
+    return Fragment(stored) if isinstance(stored, str) else Fragment(orjson.dumps(stored))
 
 
 def totals(row: Row) -> dict[str, Any]:

@@ -109,27 +109,38 @@ def test_line_amount_is_the_exact_product_rounded(quantity, unit_price, currency
     assert line_amount(quantity, unit_price, currency) == round_money(exact, currency)
 
 
-# --- totals: tax per rate, on that rate's taxable sum (EN 16931) ---------------------------------
+# --- totals: tax per (category, rate) group, on its taxable sum (EN 16931) ----------------------
+
+
+def s(rate: object) -> tuple[str, D]:
+    return ("S", D(str(rate)))
 
 
 def test_totals_tax_once_per_rate_not_per_line():
     # per line: 3 x round(0.05 x 0.10) = 3 x 0.01 = 0.03; per rate: round(0.15 x 0.10) = 0.02
-    result = totals([(D("0.05"), D(10))] * 3, "USD")
-    assert result.taxes == (TaxLine(D(10), D("0.15"), D("0.02")),)
+    result = totals([(D("0.05"), s(10))] * 3, "USD")
+    assert result.taxes == (TaxLine("S", D(10), D("0.15"), D("0.02")),)
     assert (result.subtotal, result.tax_total, result.total) == (D("0.15"), D("0.02"), D("0.17"))
 
 
-def test_totals_groups_by_rate_ascending():
-    lines = [(D("599.70"), D("8.25")), (D("10.00"), D(0)), (D("0.01"), D("8.25")), (D(5), D(19))]
+def test_totals_groups_by_category_then_rate():
+    lines = [
+        (D("599.70"), s("8.25")),
+        (D("10.00"), ("Z", D(0))),
+        (D("0.01"), s("8.25")),
+        (D(5), s(19)),
+        (D(7), ("E", D(0))),
+    ]
     result = totals(lines, "USD")
     assert result.taxes == (
-        TaxLine(D(0), D("10.00"), D("0.00")),
-        TaxLine(D("8.25"), D("599.71"), D("49.48")),  # 49.476075 -> 49.48
-        TaxLine(D(19), D(5), D("0.95")),
+        TaxLine("E", D(0), D(7), D("0.00")),
+        TaxLine("S", D("8.25"), D("599.71"), D("49.48")),  # 49.476075 -> 49.48
+        TaxLine("S", D(19), D(5), D("0.95")),
+        TaxLine("Z", D(0), D("10.00"), D("0.00")),
     )
-    assert result.subtotal == D("614.71")
+    assert result.subtotal == D("621.71")
     assert result.tax_total == D("50.43")
-    assert result.total == D("665.14")
+    assert result.total == D("672.14")
 
 
 def test_totals_of_nothing():
@@ -138,17 +149,20 @@ def test_totals_of_nothing():
 
 
 def test_totals_half_up_per_currency():
-    assert totals([(D(1001), D(10))], "JPY").tax_total == D(100)  # 100.1
-    assert totals([(D(1005), D(10))], "JPY").tax_total == D(101)  # 100.5 -> up
-    assert totals([(D("0.05"), D(10))], "USD").tax_total == D("0.01")  # 0.005 -> up
-    assert totals([(D("1.2345"), D(10))], "CLF").tax_total == D("0.1235")  # 0.12345 -> up
+    assert totals([(D(1001), s(10))], "JPY").tax_total == D(100)  # 100.1
+    assert totals([(D(1005), s(10))], "JPY").tax_total == D(101)  # 100.5 -> up
+    assert totals([(D("0.05"), s(10))], "USD").tax_total == D("0.01")  # 0.005 -> up
+    assert totals([(D("1.2345"), s(10))], "CLF").tax_total == D("0.1235")  # 0.12345 -> up
 
 
 @given(
     st.lists(
         st.tuples(
             st.decimals(min_value=0, max_value=10**12, places=2),
-            st.sampled_from([D(0), D("5"), D("7.5"), D("8.25"), D(19), D("21.125"), D(100)]),
+            st.sampled_from(
+                [("Z", D(0)), ("E", D(0))]
+                + [s(rate) for rate in ("5", "7.5", "8.25", "19", "21.125", "100")]
+            ),
         ),
         max_size=8,
     )
@@ -156,9 +170,9 @@ def test_totals_half_up_per_currency():
 def test_totals_add_up(lines):
     result = totals(lines, "USD")
     assert result.subtotal == sum((amount for amount, _ in lines), ZERO)
-    assert [tax.rate for tax in result.taxes] == sorted({rate for _, rate in lines})
+    assert [tax.group for tax in result.taxes] == sorted({group for _, group in lines})
     for tax in result.taxes:
-        assert tax.taxable == sum((a for a, rate in lines if rate == tax.rate), ZERO)
+        assert tax.taxable == sum((a for a, group in lines if group == tax.group), ZERO)
         assert tax.amount == round_money(tax.taxable * tax.rate / 100, "USD")
     assert result.tax_total == sum((tax.amount for tax in result.taxes), ZERO)
     assert result.total == result.subtotal + result.tax_total

@@ -1,0 +1,17 @@
+"""Gapless sequences: one row per sequence in `counters`, taken inside the caller's transaction.
+
+The upsert locks the row until the transaction ends, so concurrent creates in one sequence wait
+for each other and a rolled-back create gives its value back; a sequence's row is made by its
+first value."""
+
+from invoicing.db.base import Connection
+from invoicing.db.query import Query
+
+_NEXT = Query(
+    "INSERT INTO counters (name, value) VALUES ($1, 1) "
+    "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value"
+)
+
+
+async def next_value(connection: Connection, sequence: str) -> int:
+    return int(await connection.fetchval(_NEXT, sequence))

@@ -1,0 +1,34 @@
+from functools import cache
+
+from invoicing.db.base import Connection, Row
+from invoicing.db.query import Insert, Query, placeholders
+
+INSERT_PAYMENT = Insert(
+    "payments",
+    (
+        "id", "invoice_id", "amount", "currency", "paid_at", "method", "reference",
+        "created_by_id", "created_by_name", "created_by_type", "created_at",
+    ),
+)  # fmt: skip
+_COLUMNS = (
+    "id, invoice_id, amount, currency, paid_at, method, reference, created_by_id, "
+    "created_by_name, created_by_type, created_at"
+)
+
+
+@cache
+def _of_invoices(count: int) -> Query:
+    return Query(
+        f"SELECT {_COLUMNS} FROM payments WHERE invoice_id IN ({placeholders(count)}) ORDER BY seq"
+    )
+
+
+async def insert(connection: Connection, payment: Row) -> None:
+    await connection.execute(INSERT_PAYMENT.query, *INSERT_PAYMENT.values(payment))
+
+
+async def of_invoices(connection: Connection, invoice_ids: list[str]) -> list[Row]:
+    """The payments of these invoices, oldest first."""
+    if not invoice_ids:
+        return []
+    return await connection.fetch(_of_invoices(len(invoice_ids)), *invoice_ids)
