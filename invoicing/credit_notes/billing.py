@@ -78,11 +78,11 @@ def credit_part(
     invoiced = {tax.group: tax for tax in invoice_taxes}
     so_far = {tax.group: tax for tax in credited_taxes}
     taxes: dict[TaxGroup, Decimal] = {}
-    after = dict(so_far)
-    for key, part in taxable.items():
+    after: dict[TaxGroup, TaxLine] = dict(so_far)
+    for key, credited_now in taxable.items():
         whole = invoiced[key]
-        before = so_far.get(key, TaxLine(key[0], key[1], ZERO, ZERO))
-        taxable_after = before.taxable + part
+        earlier = so_far.get(key, TaxLine(key[0], key[1], ZERO, ZERO))
+        taxable_after = earlier.taxable + credited_now
         if whole.taxable:
             tax_after = share(taxable_after, whole.taxable, whole.amount, currency)
         else:  # lines that billed nothing: their group's tax goes back with the last of them
@@ -93,8 +93,8 @@ def credit_part(
                 if group(line) == key
             )
             tax_after = whole.amount if fully else ZERO
-        taxes[key] = cumulative(tax_after, before.amount)
-        after[key] = TaxLine(key[0], key[1], taxable_after, before.amount + taxes[key])
+        taxes[key] = cumulative(tax_after, earlier.amount)
+        after[key] = TaxLine(key[0], key[1], taxable_after, earlier.amount + taxes[key])
     return CreditPart(
         lines,
         with_taxes(taxable, taxes),

@@ -4,6 +4,7 @@ from pydantic import Field
 
 from invoicing.invoices.schemas import MailSent
 from invoicing.orders.schemas import CustomerOut, DocumentLineTerms
+from invoicing.seller.schemas import SellerOut
 from invoicing.web.schemas import Creator, MetaField, MetaFields, Quantity, Strict, TaxOut
 
 
@@ -53,7 +54,7 @@ class CreditNoteOut(Strict):
     taxes: list[TaxOut]
     taxTotal: float
     total: float
-    seller: dict[str, object] = Field(description="The seller profile as it was at creation.")
+    seller: SellerOut = Field(description="The seller profile as it was at creation.")
     customer: CustomerOut
     metaFields: list[MetaField]
     mailsSent: list[MailSent]

@@ -8,15 +8,15 @@ from typing import Any
 
 from invoicing.auth.principal import Principal
 from invoicing.config import Settings
-from invoicing.core.errors import Conflict, ValidationFailed
+from invoicing.core.errors import Conflict
 from invoicing.core.ids import new_id
 from invoicing.core.lookup import get_or_404
-from invoicing.core.money import number
 from invoicing.core.numbering import NumberFormat
+from invoicing.core.picking import Lines, pick
 from invoicing.core.times import iso, now, today
 from invoicing.credit_notes import repository
 from invoicing.credit_notes.billing import credit_part, left_to_credit
-from invoicing.credit_notes.schemas import CreditNoteCreate, CreditNoteLineIn
+from invoicing.credit_notes.schemas import CreditNoteCreate
 from invoicing.db import counters
 from invoicing.db.base import Connection, Row
 from invoicing.invoices import repository as invoice_rows
@@ -28,6 +28,9 @@ from invoicing.web.schemas import MetaField
 
 CREDIT_NOTE_NOT_FOUND = "Credit note not found"
 FULLY_CREDITED = "Invoice is already fully credited"
+INVOICE_LINES = Lines(
+    "invoiceLineId", "line of this invoice", left_to_credit, "left to credit on invoice line"
+)
 
 
 async def create(
@@ -46,7 +49,8 @@ async def create(
     if payload.lineItems is None:
         picked = [(li, left_to_credit(li)) for li in invoice_lines if left_to_credit(li) > 0]
     else:
-        picked = _pick(invoice_lines, payload.lineItems)
+        requested = [(item.invoiceLineId, item.quantity) for item in payload.lineItems]
+        picked = pick(invoice_lines, requested, INVOICE_LINES)
     order, order_lines = await orders.lock_for_invoicing(connection, invoice["order_id"])
 
     currency: str = invoice["currency"]
@@ -122,33 +126,6 @@ async def _give_back(
     for tax in taxes:
         billed_taxes[tax.group] = billed_taxes[tax.group] - tax.amount
     await orders.record_billed(connection, order["id"], order_lines, billed, billed_taxes, at)
-
-
-def _pick(invoice_lines: list[Row], requested: list[CreditNoteLineIn]) -> list[tuple[Row, Decimal]]:
-    by_id = {line["id"]: line for line in invoice_lines}
-    picked: list[tuple[Row, Decimal]] = []
-    seen: set[str] = set()
-    for index, item in enumerate(requested):
-        field = f"lineItems[{index}]"
-        line = by_id.get(item.invoiceLineId)
-        if line is None:
-            raise ValidationFailed.on(
-                f"{field}.invoiceLineId", f"{item.invoiceLineId} is not a line of this invoice"
-            )
-        if item.invoiceLineId in seen:
-            raise ValidationFailed.on(
-                f"{field}.invoiceLineId", f"{item.invoiceLineId} is listed more than once"
-            )
-        seen.add(item.invoiceLineId)
-        left = left_to_credit(line)
-        if item.quantity > left:
-            raise ValidationFailed.on(
-                f"{field}.quantity",
-                f"{number(item.quantity)} exceeds the {number(left)} left to credit "
-                f"on invoice line {item.invoiceLineId}",
-            )
-        picked.append((line, item.quantity))
-    return picked
 
 
 async def get(connection: Connection, credit_note_id: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from pydantic import Field
 
 from invoicing.orders.schemas import CustomerOut, DocumentLineTerms
 from invoicing.payments.schemas import PaymentOut
+from invoicing.seller.schemas import SellerOut
 from invoicing.web.schemas import Creator, MetaField, MetaFields, Quantity, Strict, TaxOut
 
 # A calendar date as ISO 8601 text (`2026-03-01`), nothing else (no Unix times).
@@ -75,7 +76,7 @@ class InvoiceOut(Strict):
     taxes: list[TaxOut]
     taxTotal: float
     total: float
-    seller: dict[str, object] = Field(description="The seller profile as it was at creation.")
+    seller: SellerOut = Field(description="The seller profile as it was at creation.")
     customer: CustomerOut
     payments: list[PaymentOut]
     paidTotal: float

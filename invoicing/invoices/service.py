@@ -12,14 +12,14 @@ from invoicing.config import Settings
 from invoicing.core.errors import Conflict, ValidationFailed
 from invoicing.core.ids import new_id
 from invoicing.core.lookup import get_or_404
-from invoicing.core.money import number
 from invoicing.core.numbering import NumberFormat
+from invoicing.core.picking import Lines, pick
 from invoicing.core.times import iso, now, today
 from invoicing.db import counters
 from invoicing.db.base import Connection, Row
 from invoicing.invoices import repository
 from invoicing.invoices.billing import invoice_part
-from invoicing.invoices.schemas import InvoiceCreate, InvoiceLineIn
+from invoicing.invoices.schemas import InvoiceCreate
 from invoicing.invoices.settlement import is_overdue, settle
 from invoicing.orders import service as orders
 from invoicing.orders.service import left_to_invoice
@@ -30,6 +30,9 @@ from invoicing.web import pagination, serialize
 from invoicing.web.schemas import MetaField
 
 INVOICE_NOT_FOUND = "Invoice not found"
+ORDER_LINES = Lines(
+    "lineItemId", "line item of this order", left_to_invoice, "left to invoice on line item"
+)
 FULLY_INVOICED = "Order is already fully invoiced"
 
 
@@ -49,7 +52,8 @@ async def create(
             (line, left_to_invoice(line)) for line in order_lines if left_to_invoice(line) > 0
         ]
     else:
-        picked = _pick(order_lines, payload.lineItems)
+        requested = [(item.lineItemId, item.quantity) for item in payload.lineItems]
+        picked = pick(order_lines, requested, ORDER_LINES)
     issued = today(settings.zone)
     profile = await seller.current(connection, settings)
     due = _due_date(payload, issued, profile["paymentTermsDays"])
@@ -111,33 +115,6 @@ def _due_date(payload: InvoiceCreate, issued: date, seller_terms: int) -> date:
         return payload.dueDate
     terms = seller_terms if payload.paymentTermsDays is None else payload.paymentTermsDays
     return issued + timedelta(days=terms)
-
-
-def _pick(order_lines: list[Row], requested: list[InvoiceLineIn]) -> list[tuple[Row, Decimal]]:
-    by_id = {line["id"]: line for line in order_lines}
-    picked: list[tuple[Row, Decimal]] = []
-    seen: set[str] = set()
-    for index, item in enumerate(requested):
-        field = f"lineItems[{index}]"
-        line = by_id.get(item.lineItemId)
-        if line is None:
-            raise ValidationFailed.on(
-                f"{field}.lineItemId", f"{item.lineItemId} is not a line item of this order"
-            )
-        if item.lineItemId in seen:
-            raise ValidationFailed.on(
-                f"{field}.lineItemId", f"{item.lineItemId} is listed more than once"
-            )
-        seen.add(item.lineItemId)
-        left = left_to_invoice(line)
-        if item.quantity > left:
-            raise ValidationFailed.on(
-                f"{field}.quantity",
-                f"{number(item.quantity)} exceeds the {number(left)} left to invoice "
-                f"on line item {item.lineItemId}",
-            )
-        picked.append((line, item.quantity))
-    return picked
 
 
 async def get(connection: Connection, invoice_id: str, settings: Settings) -> dict[str, Any]:

@@ -101,6 +101,11 @@ def _sender_header(sender: str) -> Address:
     return Address(display_name=display_name, username=wire.username, domain=wire.domain)
 
 
+def _sentence(text: str) -> str:
+    """The text ended with a full stop, not two ("... from Northwind Trading Co.")."""
+    return text if text.endswith(".") else f"{text}."
+
+
 def _summary(doc: InvoiceDocument) -> tuple[str, list[tuple[str, str]], list[str]]:
     """What the mail says, in both its parts: the opening sentence, the facts (label, value; the
     last is emphasized) and the closing paragraphs (the payment instructions)."""
@@ -117,7 +122,7 @@ def _summary(doc: InvoiceDocument) -> tuple[str, list[tuple[str, str]], list[str
     if doc.is_credit_note:
         corrected = _one_line(doc.invoice_number or "")
         opening = f"please find attached credit note {number} from {seller}"
-        opening += f", which corrects invoice {corrected}." if corrected else "."
+        opening = f"{opening}, which corrects invoice {corrected}" if corrected else opening
         facts = [("Credit note number", number)]
         if corrected:
             facts.append(("For invoice", corrected))
@@ -125,9 +130,9 @@ def _summary(doc: InvoiceDocument) -> tuple[str, list[tuple[str, str]], list[str
         if doc.reason:
             facts.append(("Reason", _one_line(doc.reason)))
         facts.append(("Amount credited", money(doc.total)))
-        return opening, facts, []
+        return _sentence(opening), facts, []
 
-    opening = f"please find attached invoice {number} from {seller}."
+    opening = _sentence(f"please find attached invoice {number} from {seller}")
     facts = [("Invoice number", number), ("Issue date", day(doc.issue_date))]
     if doc.has_settlements:
         facts.append(("Total", money(doc.total)))

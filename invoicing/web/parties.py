@@ -11,7 +11,7 @@ from invoicing.web.schemas import Strict
 
 # ISO 3166-1 alpha-2, as CLDR (through Babel) knows them: two letters, no regions like "150".
 COUNTRIES: frozenset[str] = frozenset(
-    str(code) for code in Locale("en").territories if len(code) == 2 and code.isalpha()
+    code for code in map(str, Locale("en").territories) if len(code) == 2 and code.isalpha()
 )
 
 

@@ -25,7 +25,7 @@ def dumps_taxes(taxes: tuple[TaxLine, ...], exemptions: Exemptions) -> str:
     """The stored breakdown; an exempt category's entries carry its reason and code."""
     entries: list[dict[str, Any]] = []
     for t in taxes:
-        entry = {
+        entry: dict[str, str | None] = {
             "category": t.category,
             "rate": str(t.rate),
             "taxable": str(t.taxable),

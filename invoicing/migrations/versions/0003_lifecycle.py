@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 from invoicing.config import get_settings
-from invoicing.db.tables import Day, Id, Json, Money, Quantity, Snapshot, Timestamp
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -29,6 +29,14 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 DEFAULT_TERMS_DAYS = 30
+# The column types as they are at this revision (a migration never changes with tables.py).
+Money = sa.Numeric(20, 4).with_variant(sa.String(40), "sqlite")
+Quantity = sa.Numeric(15, 3).with_variant(sa.String(24), "sqlite")
+Timestamp = sa.DateTime(timezone=True).with_variant(sa.String(24), "sqlite")
+Json = sa.Text().with_variant(postgresql.JSONB(), "postgresql")
+Snapshot = sa.Text()
+Day = sa.Date().with_variant(sa.String(10), "sqlite")
+Id = sa.String(24)
 SERIAL = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
@@ -71,7 +79,8 @@ def _json(value: Any) -> Any:
     return value if not isinstance(value, str) else json.loads(value)
 
 
-def _day(moment: Any, zone: ZoneInfo) -> date:
+def _day(moment: datetime | str, zone: ZoneInfo) -> date:
+    """The calendar date in `zone` of a stored time (text on SQLite, a datetime on PostgreSQL)."""
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
     if moment.tzinfo is None:
@@ -204,11 +213,12 @@ def _line_columns() -> list[sa.Column[Any]]:
 def _add_columns() -> None:
     with op.batch_alter_table("counters") as batch:
         batch.alter_column("name", type_=sa.String(200), existing_nullable=False)
-    for column in [
+    columns: list[sa.Column[Any]] = [
         sa.Column("customer", Snapshot, nullable=True),
         sa.Column("deliver_to", Snapshot, nullable=True),
         sa.Column("billed_taxes", Json, nullable=True),
-    ]:
+    ]
+    for column in columns:
         op.add_column("orders", column)
     for column in _line_columns():
         op.add_column("order_lines", column)
@@ -220,7 +230,7 @@ def _add_columns() -> None:
         )  # fmt: skip
     with op.batch_alter_table("invoices") as batch:  # (SQLite: after the rename, not with it)
         batch.create_unique_constraint(op.f("uq_invoices_entity_id"), ["entity_id"])
-    for column in [
+    columns = [
         sa.Column("number", sa.String(100), nullable=True),
         sa.Column("issue_date", Day, nullable=True),
         sa.Column("due_date", Day, nullable=True),
@@ -232,7 +242,8 @@ def _add_columns() -> None:
         sa.Column("credited_taxes", Json, nullable=True),
         sa.Column("amount_due", Money, nullable=True),
         sa.Column("status", sa.String(20), nullable=True),
-    ]:
+    ]
+    for column in columns:
         op.add_column("invoices", column)
     for column in [
         *_line_columns(),
@@ -352,22 +363,27 @@ def _with_categories(taxes: Any) -> str:
     )
 
 
+def _not_null(batch: Any, columns: dict[str, Any]) -> None:
+    for name, kind in columns.items():
+        batch.alter_column(name, existing_type=kind, nullable=False)
+
+
 def _tighten() -> None:
     with op.batch_alter_table("orders") as batch:
-        for name, kind in (("customer", Snapshot), ("billed_taxes", Json)):
-            batch.alter_column(name, existing_type=kind, nullable=False)
+        _not_null(batch, {"customer": Snapshot, "billed_taxes": Json})
         batch.drop_column("customer_address")
     with op.batch_alter_table("order_lines") as batch:
-        for name, kind in (("unit_code", sa.String(3)), ("tax_category", sa.String(2))):
-            batch.alter_column(name, existing_type=kind, nullable=False)
+        _not_null(batch, {"unit_code": sa.String(3), "tax_category": sa.String(2)})
     with op.batch_alter_table("invoices") as batch:
-        for name, kind in (
-            ("number", sa.String(100)), ("issue_date", Day), ("due_date", Day),
-            ("delivery_date", Day), ("seller", Snapshot), ("customer", Snapshot),
-            ("paid_total", Money), ("credited_total", Money), ("credited_taxes", Json),
-            ("amount_due", Money), ("status", sa.String(20)),
-        ):  # fmt: skip
-            batch.alter_column(name, existing_type=kind, nullable=False)
+        _not_null(
+            batch,
+            {
+                "number": sa.String(100), "issue_date": Day, "due_date": Day,
+                "delivery_date": Day, "seller": Snapshot, "customer": Snapshot,
+                "paid_total": Money, "credited_total": Money, "credited_taxes": Json,
+                "amount_due": Money, "status": sa.String(20),
+            },
+        )  # fmt: skip
         batch.create_unique_constraint(op.f("uq_invoices_number"), ["number"])
         batch.create_check_constraint(
             "status", "status IN ('open', 'partially_paid', 'paid', 'credited')"
@@ -375,11 +391,13 @@ def _tighten() -> None:
         batch.create_index("ix_invoices_status_seq", ["status", "seq"])
         batch.create_index("ix_invoices_due_date", ["due_date"])
     with op.batch_alter_table("invoice_lines") as batch:
-        for name, kind in (
-            ("unit_code", sa.String(3)), ("tax_category", sa.String(2)),
-            ("credited_quantity", Quantity), ("credited_amount", Money),
-        ):  # fmt: skip
-            batch.alter_column(name, existing_type=kind, nullable=False)
+        _not_null(
+            batch,
+            {
+                "unit_code": sa.String(3), "tax_category": sa.String(2),
+                "credited_quantity": Quantity, "credited_amount": Money,
+            },
+        )  # fmt: skip
 
 
 def downgrade() -> None:
