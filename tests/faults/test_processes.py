@@ -108,10 +108,14 @@ def test_30_concurrent_full_invoices_of_one_order_make_exactly_one(two: Any) -> 
     )
     assert not _all_5xx(responses)
     assert Counter(r.status_code for r in responses) == {201: 1, 409: 29}
+    created = next(r.json()["data"] for r in responses if r.status_code == 201)
     for r in responses:
         if r.status_code == 409:
-            assert r.json() == {"success": False, "message": "Order is already fully invoiced"}
-    created = next(r.json()["data"] for r in responses if r.status_code == 201)
+            assert r.json() == {
+                "success": False,
+                "message": "Order is already fully invoiced",
+                "errors": [{"field": "orderId", "message": f"invoiced by {created['id']}"}],
+            }
     assert created["entityId"] == "1"
     assert created["subtotal"] == order["subtotal"]
     listed = clients.get(urls[1]).get("/invoices", params={"orderId": order["id"]}).json()["data"]

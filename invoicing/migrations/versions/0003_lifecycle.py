@@ -274,7 +274,7 @@ def _carry_rows_forward() -> None:
         bind.execute(
             sa.text(
                 f"UPDATE {table} SET unit_code = 'C62', "
-                "tax_category = CASE WHEN tax_rate > 0 THEN 'S' ELSE 'Z' END"
+                "tax_category = CASE WHEN CAST(tax_rate AS NUMERIC) > 0 THEN 'S' ELSE 'Z' END"
             )
         )
     bind.execute(sa.text("UPDATE invoice_lines SET credited_quantity = 0, credited_amount = 0"))
