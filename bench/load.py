@@ -55,6 +55,37 @@ end
 """
 )
 
+# Payments of 1 against the large invoices (amountDue about 1.2 x 10^8 each), in file order, so
+# that the requests in flight at one time are on different invoices (32 connections, 1,000 of them).
+POST_PAYMENT = (
+    _PRELUDE
+    + """
+local invoices = load("{invoices}")
+local n = 0
+request = function()
+  n = n + 1
+  local id = string.match(invoices[(n - 1) % #invoices + 1], "^(%x+)")
+  return wrk.format("POST", "/invoices/" .. id .. "/payments", nil, '{{"amount":1}}')
+end
+"""
+)
+
+# Credit notes of 1 unit of one line (1,000,000 units) of the large invoices, likewise in order.
+# Each line of the file: the invoice id and the credited line's id.
+POST_CREDIT_NOTE = (
+    _PRELUDE
+    + """
+local invoices = load("{invoices}")
+local n = 0
+request = function()
+  n = n + 1
+  local id, line = string.match(invoices[(n - 1) % #invoices + 1], "^(%x+) (%x+)")
+  return wrk.format("POST", "/invoices/" .. id .. "/credit-notes", nil,
+    '{{"reason":"bench","lineItems":[{{"invoiceLineId":"' .. line .. '","quantity":1}}]}}')
+end
+"""
+)
+
 POST_ORDER_BODY = (
     '{"customer":{"name":"Acme GmbH","email":"billing@acme.example","address":"Main St 1, Berlin"},'
     '"currency":"USD","lineItems":['
@@ -160,7 +191,8 @@ def _ms(text: str) -> float:
 
 
 def parse(output: str) -> WrkResult:
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
+    # (wrk pads a latency in seconds, "1.06s ", with a space)
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.MULTILINE))
     total = re.search(r"(\d+) requests in ([\d.]+)(\w+),", output)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
     if not ("50" in latency and "99" in latency and total and rps):

@@ -4,7 +4,9 @@ Starlette on uvicorn and the raw driver (sqlite3 called on the event loop; an as
 doing the service's queries: the token looked up by its SHA-256 hash, the order locked, its lines
 read, the invoice number taken with UPDATE … RETURNING, the invoice and its lines inserted, the
 order lines and the order updated, JSON written by orjson. Same database, same pragmas.
-Money is USD-only here.
+Money is USD-only here. It stays the minimal bar it was before schema 0003: it writes the columns
+the schema now requires (see `reference_invoice.INSERT_INVOICE`) but none of the lifecycle (number
+series, seller profile, billed taxes, payments, credit notes); its GET shows what it showed.
 Run: `INVOICING_DATABASE_URL=... uvicorn bench.reference:create_app --factory`.
 """
 
@@ -13,7 +15,7 @@ import os
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -82,7 +84,7 @@ class SQLite:
                 db.execute("ROLLBACK")
                 return error(404, "Order not found")
             lines = db.execute(_Q.order_lines, (order_id,)).fetchall()
-            invoice = Invoice(order_id, order[1], lines, caller)
+            invoice = Invoice(order_id, order[1], order[2], lines, caller)
             if not invoice.lines:
                 db.execute("ROLLBACK")
                 return error(409, "Order is already fully invoiced")
@@ -103,6 +105,8 @@ def _text(value: Any) -> Any:
         return str(value)
     if isinstance(value, datetime):
         return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 
@@ -141,7 +145,7 @@ class Postgres:
                 if order is None:
                     return error(404, "Order not found")
                 lines = await conn.fetch(ORDER_LINES, order_id)
-                invoice = Invoice(order_id, order[1], lines, tuple(caller))
+                invoice = Invoice(order_id, order[1], order[2], lines, tuple(caller))
                 if not invoice.lines:
                     return error(409, "Order is already fully invoiced")
                 invoice.number(await conn.fetchval(NEXT_NUMBER))

@@ -4,7 +4,7 @@ import os
 import re
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -12,12 +12,13 @@ import orjson
 
 ID = re.compile(r"[0-9a-f]{24}")
 CENT = Decimal("0.01")
+ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 
 TOKEN = "SELECT id, name, type FROM tokens WHERE secret_hash = $1 AND revoked_at IS NULL"
 INVOICE = (
-    "SELECT seq, id, number, order_id, currency, subtotal, taxes, tax_total, total, meta_fields, "
-    "created_by_id, created_by_name, created_by_type, created_at, updated_at "
+    "SELECT seq, id, entity_id, order_id, currency, subtotal, taxes, tax_total, total, "
+    "meta_fields, created_by_id, created_by_name, created_by_type, created_at, updated_at "
     "FROM invoices WHERE id = $1"
 )
 LINES = (
@@ -25,21 +26,30 @@ LINES = (
     "FROM invoice_lines WHERE invoice_id = $1 ORDER BY position"
 )
 MAILS = "SELECT invoice_id, sent_to, sent_at FROM invoice_mails WHERE invoice_id = $1 ORDER BY seq"
-ORDER = "SELECT id, currency FROM orders WHERE id = $1 FOR UPDATE"
+ORDER = "SELECT id, currency, customer FROM orders WHERE id = $1 FOR UPDATE"
 ORDER_LINES = (
-    "SELECT id, name, sku, quantity, unit_price, tax_rate, amount, invoiced_quantity, "
-    "invoiced_amount FROM order_lines WHERE order_id = $1 ORDER BY position"
+    "SELECT id, name, sku, quantity, unit_code, unit_price, tax_category, tax_rate, amount, "
+    "invoiced_quantity, invoiced_amount FROM order_lines WHERE order_id = $1 ORDER BY position"
 )
 NEXT_NUMBER = "UPDATE counters SET value = value + 1 WHERE name = 'invoice' RETURNING value"
+# Since schema 0003 an invoice row also needs its number text, dates, seller and customer copies
+# and its settlement columns, and a line its unit, tax category and credited figures: the
+# reference fills them in the same INSERTs (a fixed seller; numbers `REF-<n>`, which the service's
+# never are), and skips the rest of the lifecycle (number series, seller lookup, billed taxes).
 INSERT_INVOICE = (
-    "INSERT INTO invoices (id, number, order_id, currency, subtotal, taxes, tax_total, total, "
-    "meta_fields, created_by_id, created_by_name, created_by_type, created_at, updated_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    "INSERT INTO invoices (id, entity_id, number, order_id, currency, issue_date, due_date, "
+    "delivery_date, seller, customer, subtotal, taxes, tax_total, total, paid_total, "
+    "credited_total, credited_taxes, amount_due, status, meta_fields, created_by_id, "
+    "created_by_name, created_by_type, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, "
+    "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
 )
 INSERT_LINE = (
     "INSERT INTO invoice_lines (id, invoice_id, position, order_line_id, name, sku, quantity, "
-    "unit_price, tax_rate, amount) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    "unit_code, unit_price, tax_category, tax_rate, amount, credited_quantity, credited_amount) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
 )
+SELLER = orjson.dumps({"name": "Reference", "address": None, "paymentTermsDays": 30}).decode()
+TERMS = timedelta(days=30)
 UPDATE_LINE = "UPDATE order_lines SET invoiced_quantity = $2, invoiced_amount = $3 WHERE id = $1"
 UPDATE_ORDER = "UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1"
 
@@ -112,6 +122,7 @@ class Invoice:
         self,
         order_id: str,
         currency: str,
+        customer: str,
         order_lines: Sequence[Sequence[Any]],
         caller: Sequence[Any],
     ) -> None:
@@ -119,8 +130,10 @@ class Invoice:
         self.id, self.at = new_id(), at.replace(microsecond=at.microsecond // 1000 * 1000)
         self.lines: list[tuple[Any, ...]] = []
         self.updates: list[tuple[Any, ...]] = []
-        taxable: dict[Decimal, Decimal] = {}
-        for line_id, name, sku, quantity, price, rate, amount, done_q, done_a in order_lines:
+        taxable: dict[tuple[str, Decimal], Decimal] = {}
+        for (
+            line_id, name, sku, quantity, unit, price, category, rate, amount, done_q, done_a,
+        ) in order_lines:  # fmt: skip
             quantity, amount, rate = Decimal(quantity), Decimal(amount), Decimal(rate)
             left = quantity - Decimal(done_q)
             if left <= 0:
@@ -135,45 +148,48 @@ class Invoice:
                     name,
                     sku,
                     left,
+                    unit,
                     Decimal(price),
+                    category,
                     rate,
                     net,
+                    ZERO,
+                    ZERO,
                 )
             )
             self.updates.append((line_id, quantity, amount))
-            taxable[rate] = taxable.get(rate, Decimal(0)) + net
+            taxable[category, rate] = taxable.get((category, rate), ZERO) + net
         self.taxes = [
-            (rate, base, (base * rate / HUNDRED).quantize(CENT, ROUND_HALF_UP))
-            for rate, base in sorted(taxable.items())
+            (category, rate, base, (base * rate / HUNDRED).quantize(CENT, ROUND_HALF_UP))
+            for (category, rate), base in sorted(taxable.items())
         ]
-        subtotal = sum((line[9] for line in self.lines), Decimal(0))
-        tax_total = sum((tax[2] for tax in self.taxes), Decimal(0))
+        subtotal = sum((line[11] for line in self.lines), ZERO)
+        tax_total = sum((tax[3] for tax in self.taxes), ZERO)
         taxes = orjson.dumps(
-            [{"rate": str(r), "taxable": str(b), "amount": str(a)} for r, b, a in self.taxes]
+            [
+                {"category": c, "rate": str(r), "taxable": str(b), "amount": str(a)}
+                for c, r, b, a in self.taxes
+            ]
         )
+        issued = self.at.date()
+        total = subtotal + tax_total
         self.row: tuple[Any, ...] = (
-            self.id,
-            0,
-            order_id,
-            currency,
-            subtotal,
-            taxes.decode(),
-            tax_total,
-            subtotal + tax_total,
-            "[]",
-            *caller,
-            self.at,
-            self.at,
-        )
+            self.id, 0, "", order_id, currency, issued, issued + TERMS, issued, SELLER, customer,
+            subtotal, taxes.decode(), tax_total, total, ZERO, ZERO, "[]", total, "open", "[]",
+            *caller, self.at, self.at,
+        )  # fmt: skip
 
     def number(self, number: int) -> None:
-        self.row = (self.row[0], number, *self.row[2:])
+        self.row = (self.row[0], number, f"REF-{number}", *self.row[3:])
 
     def body(self) -> bytes:
         lines = [
-            (li[0], li[1], li[3], li[4], li[5], li[6], li[7], li[8], li[9]) for li in self.lines
+            (li[0], li[1], li[3], li[4], li[5], li[6], li[8], li[10], li[11]) for li in self.lines
         ]
-        data = invoice_json((0, *self.row), lines, [])
+        row = self.row
+        # As GET reads it: seq, id, entity_id, order_id, currency, subtotal, taxes, tax_total,
+        # total, meta_fields, created_by_*, created_at, updated_at.
+        data = invoice_json((0, row[0], row[1], *row[3:5], *row[10:14], *row[19:]), lines, [])
         return orjson.dumps(
             {"success": True, "data": data, "message": "Invoice created successfully"}
         )

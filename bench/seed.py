@@ -1,7 +1,8 @@
 """Fresh databases and fast bulk seeding (sqlite3 executemany, PostgreSQL COPY) into the schema.
 
-Every seeded order has 5 lines (2 x 19.99 each, tax rates 0, 8.25 and 19 %). An invoiced order has
-one invoice covering all of it; an open order is what one `POST /invoices` turns into an invoice.
+The rows are copies of what the service itself writes (`bench/rows.py`): the seller profile,
+invoiced orders each with one invoice of 5 lines, large invoiced orders for payments and credit
+notes, and open orders, each of which one `POST /invoices` turns into an invoice.
 """
 
 import asyncio
@@ -11,22 +12,15 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
 from bench import rows
-from bench.rows import (
-    INVOICE_COLUMNS,
-    INVOICE_LINE_COLUMNS,
-    ORDER_COLUMNS,
-    ORDER_LINE_COLUMNS,
-    invoice_id,
-    make_id,
-)
+from bench.rows import COLUMNS, CREDITED_POSITION, LARGE, SMALL, Rows, Shape, invoice_id
+from invoicing.auth.principal import Principal
+from invoicing.config import Settings
 
 __all__ = ["Seeder", "Target", "create", "drop", "invoice_id"]
 
@@ -66,67 +60,96 @@ async def _admin(sql: str) -> None:
 class Seeder:
     """Writes rows straight into the database. Open orders get fresh ids on every call."""
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, creator: Principal, settings: Settings) -> None:
         self.target = target
+        dialect = target.dialect
+        self.small = Rows(
+            dialect, Shape(dialect, rows.ORDER_BODY, creator, settings), settings, SMALL
+        )
+        large = Shape(dialect, rows.LARGE_ORDER_BODY, creator, settings)
+        self.large = Rows(dialect, large, settings, LARGE)
         self._open = itertools.count()
 
-    def invoices(self, count: int) -> float:
-        """`count` invoiced orders, each with one invoice of 5 lines; returns the seconds taken."""
+    def invoices(self, count: int, large: int) -> float:
+        """The seller profile, `count` invoiced orders each with one invoice of 5 lines, then
+        `large` large ones (see `large_invoices`); returns the seconds taken."""
         started = time.perf_counter()
+        small, big = self.small, self.large
         tables = {
-            "orders": (rows.order(make_id(1, i), "invoiced") for i in range(count)),
-            "order_lines": (
-                line for i in range(count) for line in rows.order_lines(1, i, invoiced=True)
+            "seller_profile": [small.seller],
+            "orders": itertools.chain(
+                (small.order(i) for i in range(count)), (big.order(i) for i in range(large))
             ),
-            "invoices": (rows.invoice(i) for i in range(count)),
-            "invoice_lines": (line for i in range(count) for line in rows.invoice_lines(i)),
+            "order_lines": itertools.chain(
+                (line for i in range(count) for line in small.order_lines(i)),
+                (line for i in range(large) for line in big.order_lines(i)),
+            ),
+            "invoices": itertools.chain(
+                (small.invoice(i, i + 1) for i in range(count)),
+                (big.invoice(i, count + i + 1) for i in range(large)),
+            ),
+            "invoice_lines": itertools.chain(
+                (line for i in range(count) for line in small.invoice_lines(i)),
+                (line for i in range(large) for line in big.invoice_lines(i)),
+            ),
         }
-        self._write(tables, counter=count, analyze=True)
+        # The invoices' gapless counters: the plain one and their number series.
+        counters = {"invoice": count + large, small.series: count + large}
+        self._write(tables, counters, analyze=True)
         return time.perf_counter() - started
+
+    @staticmethod
+    def large_invoices(large: int) -> list[tuple[str, str]]:
+        """The large invoices' ids, each with the id of the line its credit notes take from."""
+        return [
+            (rows.large_invoice_id(i), rows.large_invoice_line_id(i, CREDITED_POSITION))
+            for i in range(large)
+        ]
 
     def open_orders(self, count: int) -> list[str]:
         """`count` open orders of 5 lines each; returns their ids."""
         indexes = [next(self._open) for _ in range(count)]
         tables = {
-            "orders": (rows.order(make_id(5, i), "open") for i in indexes),
-            "order_lines": (
-                line for i in indexes for line in rows.order_lines(5, i, invoiced=False)
-            ),
+            "orders": (self.small.open_order(i) for i in indexes),
+            "order_lines": (line for i in indexes for line in self.small.open_order_lines(i)),
         }
-        self._write(tables, counter=None, analyze=False)
-        return [make_id(5, i) for i in indexes]
+        self._write(tables, counters={}, analyze=False)
+        return [rows.make_id(rows.OPEN[0], i) for i in indexes]
 
     def _write(
-        self, tables: Mapping[str, Iterable[Sequence[Any]]], counter: int | None, analyze: bool
+        self,
+        tables: Mapping[str, Iterable[Sequence[Any]]],
+        counters: Mapping[str, int],
+        analyze: bool,
     ) -> None:
         if self.target.dialect == "sqlite":
-            _write_sqlite(self.target.name, tables, counter, analyze)
+            _write_sqlite(self.target.name, tables, counters, analyze)
         else:
-            asyncio.run(_write_postgres(self.target.url, tables, counter, analyze))
+            asyncio.run(_write_postgres(self.target.url, tables, counters, analyze))
 
 
-_COLUMNS = {
-    "orders": ORDER_COLUMNS,
-    "order_lines": ORDER_LINE_COLUMNS,
-    "invoices": INVOICE_COLUMNS,
-    "invoice_lines": INVOICE_LINE_COLUMNS,
-}
+_SET_COUNTER = (
+    "INSERT INTO counters (name, value) VALUES ($1, $2) "
+    "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+)
 
 
 def _write_sqlite(
-    path: str, tables: Mapping[str, Iterable[Sequence[Any]]], counter: int | None, analyze: bool
+    path: str,
+    tables: Mapping[str, Iterable[Sequence[Any]]],
+    counters: Mapping[str, int],
+    analyze: bool,
 ) -> None:
     db = sqlite3.connect(path, isolation_level=None, timeout=30)
     try:
         db.execute("PRAGMA busy_timeout=30000")
         db.execute("BEGIN IMMEDIATE")
-        for table, rows in tables.items():
-            columns = _COLUMNS[table]
+        for table, records in tables.items():
+            columns = COLUMNS[table]
             marks = ", ".join("?" * len(columns))
             sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-            db.executemany(sql, (tuple(map(_sqlite_value, row)) for row in rows))
-        if counter is not None:
-            db.execute("UPDATE counters SET value = ? WHERE name = 'invoice'", (counter,))
+            db.executemany(sql, records)  # already in the service's SQLite forms (rows.write_form)
+        db.executemany(_SET_COUNTER.replace("$", "?"), counters.items())
         db.execute("COMMIT")
         if analyze:
             db.execute("ANALYZE")
@@ -135,32 +158,23 @@ def _write_sqlite(
         db.close()
 
 
-def _sqlite_value(value: Any) -> Any:
-    # What the service stores on SQLite: Decimal as its string, times as ISO strings with ms.
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    return value
-
-
 async def _write_postgres(
-    url: str, tables: Mapping[str, Iterable[Sequence[Any]]], counter: int | None, analyze: bool
+    url: str,
+    tables: Mapping[str, Iterable[Sequence[Any]]],
+    counters: Mapping[str, int],
+    analyze: bool,
 ) -> None:
     connection = await asyncpg.connect(url)
     try:
         async with connection.transaction():
             # The rows are consistent by construction: skip the per-row foreign key triggers.
             await connection.execute("SET LOCAL session_replication_role = replica")
-            for table, rows in tables.items():
-                for chunk in _chunks(rows):
+            for table, records in tables.items():
+                for chunk in _chunks(records):
                     await connection.copy_records_to_table(
-                        table, records=chunk, columns=list(_COLUMNS[table])
+                        table, records=chunk, columns=list(COLUMNS[table])
                     )
-            if counter is not None:
-                await connection.execute(
-                    "UPDATE counters SET value = $1 WHERE name = 'invoice'", counter
-                )
+            await connection.executemany(_SET_COUNTER, list(counters.items()))
         if analyze:
             await connection.execute("VACUUM ANALYZE")
     finally:

@@ -24,9 +24,9 @@ from invoicing.core.times import iso, now
 from invoicing.db import create_database
 from invoicing.db.migrate import alembic_config, upgrade
 from invoicing.db.query import Insert, Query
-from tests.test_migrations import schema_differences
 from tests.conftest import Api
 from tests.faults.conftest import fresh_postgres_database
+from tests.test_migrations import schema_differences
 
 SELLER_NAME = "Northwind Trading Co."
 SELLER_ADDRESS = "1 Harbour Road\nPortsmouth PO1 1AA"

@@ -182,7 +182,7 @@ class PostalAddress:
             lines += [city, region, code]
         else:
             lines += [f"{code} {city}".strip(), region]
-        if False:
+        if self.country:
             lines.append(country_name(self.country, locale))
         return tuple(line for line in lines if line)
 

@@ -8,7 +8,8 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from email.errors import NonASCIILocalPartDefect
 from email.message import EmailMessage
@@ -22,33 +23,40 @@ from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 from pypdf import PdfReader
 
-from invoicing.core.money import TaxLine
-from invoicing.documents.model import DocumentLine, InvoiceDocument
+from invoicing.documents.model import (
+    BankAccount,
+    DocumentLine,
+    DocumentTax,
+    InvoiceDocument,
+    Party,
+)
 from invoicing.documents.pdf import render_invoice_pdf
 from invoicing.mail.delivery import MailDeliveryError, deliver, parse_smtp_url
 from invoicing.mail.message import InvalidRecipient, compose_invoice_email, parse_recipient
 
 SENDER = "Northwind Billing <billing@northwind.example>"
 DOC = InvoiceDocument(
-    seller_name="Northwind Trading Co.",
-    seller_address="400 Market St\nSan Francisco",
-    customer_name="Acme <GmbH>",
-    customer_email="ap@acme.example",
-    customer_address=None,
+    kind="invoice",
     number="42",
-    issued_at="2025-12-08T20:43:20.608Z",
-    order_id="6932f96b8cd64c28a4fb5873",
+    issue_date=date(2025, 12, 8),
+    due_date=date(2026, 1, 7),
+    delivery_date=date(2025, 12, 8),
     currency="USD",
     locale="en_US",
+    seller=Party(name="Northwind Trading Co.", address="400 Market St\nSan Francisco"),
+    customer=Party(name="Acme <GmbH>", email="ap@acme.example"),
+    order_id="6932f96b8cd64c28a4fb5873",
     lines=(
         DocumentLine(
             "Widget", "W-1", Decimal(30), Decimal("19.99"), Decimal("8.25"), Decimal("599.70")
         ),
     ),
-    taxes=(TaxLine(Decimal("8.25"), Decimal("599.70"), Decimal("49.48")),),
+    taxes=(DocumentTax("S", Decimal("8.25"), Decimal("599.70"), Decimal("49.48")),),
     subtotal=Decimal("599.70"),
     tax_total=Decimal("49.48"),
     total=Decimal("649.18"),
+    amount_due=Decimal("649.18"),
+    created_at=datetime(2025, 12, 8, 20, 43, 20, tzinfo=UTC),
 )
 PDF = render_invoice_pdf(DOC)
 
@@ -94,17 +102,19 @@ def smtp_server(handler: Collector, *, smtputf8: bool = False) -> Iterator[int]:
         controller.stop()
 
 
-def _message(recipient: str = "ap@acme.example", sender: str = SENDER) -> EmailMessage:
+def _message(
+    recipient: str = "ap@acme.example", sender: str = SENDER, doc: InvoiceDocument = DOC
+) -> EmailMessage:
     now = datetime(2025, 12, 9, 8, 0, tzinfo=UTC)
-    return compose_invoice_email(DOC, PDF, sender=sender, recipient=recipient, now=now)
+    return compose_invoice_email(doc, PDF, sender=sender, recipient=recipient, now=now)
 
 
-def _pdf_text(message: Any) -> str:
+def _pdf_text(message: Any, filename: str = "invoice-42.pdf") -> str:
     attachments = list(message.iter_attachments())
     assert len(attachments) == 1
     part = attachments[0]
     assert part.get_content_type() == "application/pdf"
-    assert part.get_filename() == "invoice-42.pdf"
+    assert part.get_filename() == filename
     reader = PdfReader(io.BytesIO(part.get_content()))
     return "\n".join(page.extract_text() for page in reader.pages)
 
@@ -121,6 +131,77 @@ def test_compose_builds_summary_and_attachment() -> None:
     assert "$649.18" in body.get_content() and "December 8, 2025" in body.get_content()
     assert "Acme &lt;GmbH&gt;" in html.get_content()
     assert "649.18" in _pdf_text(message)
+
+
+def _bodies(message: EmailMessage) -> tuple[str, str]:
+    plain = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert plain is not None and html is not None
+    return plain.get_content(), html.get_content()
+
+
+BANK = BankAccount("DE89370400440532013000", "COBADEFFXXX", "Northwind Trading GmbH")
+CREDIT_NOTE = replace(
+    DOC,
+    kind="credit_note",
+    number="CN 2026/7",
+    issue_date=date(2025, 12, 20),
+    due_date=None,
+    delivery_date=None,
+    invoice_number="42",
+    reason="Two widgets returned",
+    lines=(replace(DOC.lines[0], quantity=Decimal(2), amount=Decimal("39.98")),),
+    taxes=(DocumentTax("S", Decimal("8.25"), Decimal("39.98"), Decimal("3.30")),),
+    subtotal=Decimal("39.98"),
+    tax_total=Decimal("3.30"),
+    total=Decimal("43.28"),
+    amount_due=Decimal(0),
+    bank_account=BANK,
+)
+
+
+def test_invoice_email_says_what_is_due_by_when_and_where_to_pay() -> None:
+    doc = replace(
+        DOC, paid_total=Decimal("100.00"), amount_due=Decimal("549.18"), bank_account=BANK
+    )
+    message = _message(doc=doc)
+    assert message["Subject"] == "Invoice 42 from Northwind Trading Co."
+    assert message["X-Invoice-Number"] == "42"
+    text, html = _bodies(message)
+    for body in (text, html):
+        assert "Due date" in body and "January 7, 2026" in body
+        assert "Amount due" in body and "$549.18" in body
+        assert "Please pay $549.18 by January 7, 2026" in body
+        assert "IBAN: DE89 3704 0044 0532 0130 00" in body and "BIC: COBADEFFXXX" in body
+        assert "Account holder: Northwind Trading GmbH" in body and "Reference: 42" in body
+    assert "Amount due:     $549.18" in text  # the facts line up
+    assert "from Northwind Trading Co.\n" in text  # one full stop after "Co."
+
+
+def test_invoice_email_without_bank_account_gives_no_payment_instructions() -> None:
+    text, html = _bodies(_message())
+    assert "$649.18" in text and "January 7, 2026" in text
+    assert "Please pay" not in text and "IBAN" not in text and "IBAN" not in html
+
+
+def test_settled_invoice_email_asks_for_nothing() -> None:
+    doc = replace(DOC, paid_total=DOC.total, amount_due=Decimal("0.00"), bank_account=BANK)
+    text, _ = _bodies(_message(doc=doc))
+    assert "Nothing is left to pay" in text and "Please pay" not in text
+    assert "Due date" not in text
+
+
+def test_credit_note_email_says_what_is_credited_on_which_invoice() -> None:
+    message = _message(doc=CREDIT_NOTE)
+    assert message["Subject"] == "Credit note CN 2026/7 from Northwind Trading Co."
+    assert message["X-Invoice-Number"] == "CN 2026/7"
+    text, html = _bodies(message)
+    for body in (text, html):
+        assert "credit note CN 2026/7 from Northwind Trading Co., which corrects invoice 42" in body
+        assert "Amount credited" in body and "$43.28" in body
+        assert "Two widgets returned" in body and "December 20, 2025" in body
+        assert "Please pay" not in body and "Due date" not in body and "IBAN" not in body
+    _pdf_text(message, filename="credit-note-CN-2026-7.pdf")
 
 
 def test_smtp_delivery_reaches_server() -> None:
