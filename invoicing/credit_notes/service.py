@@ -99,6 +99,11 @@ async def create(
         invoice,
         credited=totals.total,
         credited_taxes=serialize.dumps_taxes(part.credited_taxes, {}),
+        fully_credited=all(
+            part.invoice_lines.get(line["id"], (Decimal(line["credited_quantity"]),))[0]
+            == Decimal(line["quantity"])
+            for line in invoice_lines
+        ),
     )
     await _give_back(connection, order, order_lines, lines, totals.taxes, created_at)
     return to_json(row, lines, [])

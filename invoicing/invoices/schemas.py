@@ -30,6 +30,7 @@ class InvoiceCreate(Strict):
     dueDate: Day | None = Field(default=None, description="Not before the issue date.")
     paymentTermsDays: int | None = Field(
         default=None,
+        strict=True,
         ge=0,
         le=365,
         description="Days from the issue date to the due date; default the seller's terms.",

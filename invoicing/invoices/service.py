@@ -86,7 +86,7 @@ async def create(
         "credited_total": Decimal(0),
         "credited_taxes": "[]",
         "amount_due": totals.total,
-        "status": settle(totals.total, Decimal(0), Decimal(0)).status,
+        "status": settle(totals.total, Decimal(0), Decimal(0), fully_credited=False).status,
         "meta_fields": serialize.dumps_meta_fields(payload.metaFields),
         **serialize.authored(caller, created_at),
     }
@@ -198,12 +198,17 @@ async def record_settlement(
     paid: Decimal = Decimal(0),
     credited: Decimal = Decimal(0),
     credited_taxes: str | None = None,
+    fully_credited: bool | None = None,
 ) -> None:
     """Add a payment's or a credit note's amount to a (locked) invoice; its amountDue and
-    status follow."""
+    status follow (`fully_credited`: whether every quantity is credited now, when it changed)."""
     paid_total = Decimal(invoice["paid_total"]) + paid
     credited_total = Decimal(invoice["credited_total"]) + credited
-    settlement = settle(Decimal(invoice["total"]), credited_total, paid_total)
+    if fully_credited is None:
+        fully_credited = invoice["status"] == "credited"
+    settlement = settle(
+        Decimal(invoice["total"]), credited_total, paid_total, fully_credited=fully_credited
+    )
     await repository.record_settlement(
         connection,
         invoice["id"],

@@ -13,12 +13,13 @@ class Settlement:
     status: str
 
 
-def settle(total: Decimal, credited: Decimal, paid: Decimal) -> Settlement:
+def settle(total: Decimal, credited: Decimal, paid: Decimal, *, fully_credited: bool) -> Settlement:
     """amountDue = total - credited - paid (negative when the customer is owed money);
-    `credited` once credit notes cover all of it (paid before or not), `paid` when nothing is
+    `credited` once credit notes cover every quantity of it (paid before or not; told by
+    quantities, as an invoice of free lines credits nothing in money), `paid` when nothing is
     due and something was paid, `partially_paid`, or `open`."""
     due = total - credited - paid
-    if credited > ZERO and credited >= total:
+    if fully_credited:
         status = "credited"
     elif paid > ZERO:
         status = "paid" if due <= ZERO else "partially_paid"

@@ -9,9 +9,16 @@ from pydantic import AfterValidator, Field, TypeAdapter, ValidatorFunctionWrapHa
 from invoicing.mail.message import InvalidRecipient, parse_recipient
 from invoicing.web.schemas import Strict
 
-# ISO 3166-1 alpha-2, as CLDR (through Babel) knows them: two letters, no regions like "150".
+# ISO 3166-1 alpha-2: CLDR's two-letter territories (through Babel) without those ISO 3166 has not
+# assigned to a country: reserved codes (AC, CP, CQ, DG, EA, IC, TA), groupings (EU, EZ, UN, QO),
+# Kosovo's provisional XK, pseudo-locales (XA, XB) and "unknown" (ZZ). 249 codes, as ISO lists.
+_NOT_COUNTRIES = frozenset(
+    {"AC", "CP", "CQ", "DG", "EA", "IC", "TA", "EU", "EZ", "UN", "QO", "XK", "XA", "XB", "ZZ"}
+)
 COUNTRIES: frozenset[str] = frozenset(
-    code for code in map(str, Locale("en").territories) if len(code) == 2 and code.isalpha()
+    code
+    for code in map(str, Locale("en").territories)
+    if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
 )
 
 
