@@ -122,12 +122,6 @@ async def get(connection: Connection, invoice_id: str, settings: Settings) -> di
     return await _whole(connection, row, settings)
 
 
-async def get_with_lines(connection: Connection, invoice_id: str) -> tuple[Row, list[Row]]:
-    """The invoice's stored row and lines; 404 when there is none."""
-    row = await get_or_404(partial(repository.get, connection), invoice_id, INVOICE_NOT_FOUND)
-    return row, await repository.lines(connection, row["id"])
-
-
 async def lock(connection: Connection, invoice_id: str) -> Row:
     """The invoice's row, locked until the transaction ends; 404 when there is none."""
     return await get_or_404(
