@@ -15,10 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, Literal
 
-from babel import Locale, UnknownLocaleError
+from invoicing.documents.parties import BankAccount, Party, text
 
 DocumentKind = Literal["invoice", "credit_note"]
 INVOICE: DocumentKind = "invoice"
@@ -78,19 +77,6 @@ UNIT_LABELS: Mapping[str, tuple[str, str]] = {
     "KWH": ("kWh", "kWh"),
 }
 
-# Where the postal code goes: "10115 Berlin" (the default), "Springfield, IL 62701", or a line
-# of its own under the city ("London" / "SW1A 1AA").
-_CITY_SUBDIVISION_CODE = frozenset({"US", "CA", "AU"})
-_CODE_ON_OWN_LINE = frozenset({"GB", "IE", "LV"})
-
-
-def _text(value: Any) -> str | None:
-    """A trimmed string, or None for null and "" (the API's two ways of "not set")."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
 
 def _decimal(value: Any, name: str) -> Decimal:
     """An exact number: a Decimal, an int or decimal text. A float has lost digits already."""
@@ -133,149 +119,6 @@ def _timestamp(value: Any) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
-
-
-@lru_cache(maxsize=32)
-def _territories(locale: str) -> Mapping[str, str]:
-    try:
-        names: Mapping[str, str] = Locale.parse(locale).territories
-    except (UnknownLocaleError, ValueError):
-        names = Locale("en").territories
-    return names
-
-
-def country_name(code: str, locale: str) -> str:
-    """The country's name in the locale's language ("DE" -> "Germany" / "Deutschland")."""
-    return _territories(locale).get(code.upper(), code)
-
-
-@dataclass(frozen=True, slots=True)
-class PostalAddress:
-    street: str = ""
-    additional_street: str = ""
-    city: str = ""
-    postal_code: str = ""
-    country_subdivision: str = ""
-    country: str = ""  # ISO 3166-1 alpha-2
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> PostalAddress:
-        def field(key: str) -> str:
-            return _text(data.get(key)) or ""
-
-        return cls(
-            street=field("street"),
-            additional_street=field("additionalStreet"),
-            city=field("city"),
-            postal_code=field("postalCode"),
-            country_subdivision=field("countrySubdivision"),
-            country=field("country").upper(),
-        )
-
-    def lines(self, locale: str) -> tuple[str, ...]:
-        """The address as printed, one line each, the country by name in `locale`."""
-        lines = [self.street, self.additional_street]
-        code, city, region = self.postal_code, self.city, self.country_subdivision
-        if self.country in _CITY_SUBDIVISION_CODE:
-            lines.append(", ".join(p for p in (city, f"{region} {code}".strip()) if p))
-        elif self.country in _CODE_ON_OWN_LINE:
-            lines += [city, region, code]
-        else:
-            lines += [f"{code} {city}".strip(), region]
-        if self.country:
-            lines.append(country_name(self.country, locale))
-        return tuple(line for line in lines if line)
-
-
-@dataclass(frozen=True, slots=True)
-class Contact:
-    name: str | None = None
-    phone: str | None = None
-    email: str | None = None
-
-    @classmethod
-    def from_api(cls, data: Any) -> Contact | None:
-        if not isinstance(data, Mapping):
-            return None
-        contact = cls(_text(data.get("name")), _text(data.get("phone")), _text(data.get("email")))
-        return contact if any((contact.name, contact.phone, contact.email)) else None
-
-    @property
-    def text(self) -> str:
-        return ", ".join(part for part in (self.name, self.phone, self.email) if part)
-
-
-@dataclass(frozen=True, slots=True)
-class BankAccount:
-    iban: str
-    bic: str | None = None
-    account_name: str | None = None
-
-    @classmethod
-    def from_api(cls, data: Any) -> BankAccount | None:
-        if not isinstance(data, Mapping):
-            return None
-        iban = _text(data.get("iban"))
-        if iban is None:
-            return None
-        return cls(iban, _text(data.get("bic")), _text(data.get("accountName")))
-
-    @property
-    def iban_grouped(self) -> str:
-        """The IBAN in groups of four, as printed ("DE89 3704 0044 0532 0130 00")."""
-        compact = "".join(self.iban.split()).upper()
-        return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
-
-
-@dataclass(frozen=True, slots=True)
-class Party:
-    """The seller or the customer, as the document states them."""
-
-    name: str
-    legal_name: str | None = None
-    # A postal address, or free text (older documents; may hold line breaks), or none.
-    address: PostalAddress | str | None = None
-    vat_id: str | None = None
-    tax_registration_id: str | None = None
-    legal_registration_id: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    contact: Contact | None = None
-    buyer_reference: str | None = None
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any] | None) -> Party:
-        data = data or {}
-        raw_address = data.get("address")
-        address: PostalAddress | str | None
-        if isinstance(raw_address, Mapping):
-            address = PostalAddress.from_api(raw_address)
-        else:
-            address = _text(raw_address)
-        return cls(
-            name=_text(data.get("name")) or "",
-            legal_name=_text(data.get("legalName")),
-            address=address,
-            vat_id=_text(data.get("vatId")),
-            tax_registration_id=_text(data.get("taxRegistrationId")),
-            legal_registration_id=_text(data.get("legalRegistrationId")),
-            email=_text(data.get("email")),
-            phone=_text(data.get("phone")),
-            contact=Contact.from_api(data.get("contact")),
-            buyer_reference=_text(data.get("buyerReference")),
-        )
-
-    @property
-    def other_legal_name(self) -> str | None:
-        """The legal name when it says more than the trading name."""
-        return self.legal_name if self.legal_name and self.legal_name != self.name else None
-
-    def address_lines(self, locale: str) -> tuple[str, ...]:
-        if isinstance(self.address, PostalAddress):
-            return self.address.lines(locale)
-        if self.address:
-            return tuple(line.strip() for line in self.address.splitlines() if line.strip())
-        return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,7 +252,7 @@ class InvoiceDocument:
         seller = data.get("seller") or {}
         total = _decimal(data["total"], "total")
         common: dict[str, Any] = {
-            "number": _text(data.get("number")) or str(data.get("entityId") or ""),
+            "number": text(data.get("number")) or str(data.get("entityId") or ""),
             "issue_date": issue_date,
             "currency": str(data["currency"]),
             "locale": locale,
@@ -420,15 +263,15 @@ class InvoiceDocument:
             "subtotal": _decimal(data["subtotal"], "subtotal"),
             "tax_total": _decimal(data["taxTotal"], "taxTotal"),
             "total": total,
-            "order_id": _text(data.get("order")),
+            "order_id": text(data.get("order")),
             "created_at": created_at,
         }
         if credit_note:
             return cls(
                 kind=CREDIT_NOTE,
                 amount_due=ZERO,
-                invoice_number=_text(data.get("invoiceNumber")),
-                reason=_text(data.get("reason")),
+                invoice_number=text(data.get("invoiceNumber")),
+                reason=text(data.get("reason")),
                 **common,
             )
         paid = _optional_decimal(data.get("paidTotal"), "paidTotal")
@@ -449,23 +292,23 @@ class InvoiceDocument:
 def _line(item: Mapping[str, Any]) -> DocumentLine:
     return DocumentLine(
         name=str(item.get("name") or ""),
-        sku=_text(item.get("sku")),
+        sku=text(item.get("sku")),
         quantity=_decimal(item["quantity"], "quantity"),
         unit_price=_decimal(item["unitPrice"], "unitPrice"),
         tax_rate=_optional_decimal(item.get("taxRate"), "taxRate"),
         amount=_decimal(item["amount"], "amount"),
-        unit_code=_text(item.get("unitCode")) or "C62",
-        tax_category=_text(item.get("taxCategory")) or "S",
-        exemption_reason=_text(item.get("exemptionReason")),
-        exemption_reason_code=_text(item.get("exemptionReasonCode")),
+        unit_code=text(item.get("unitCode")) or "C62",
+        tax_category=text(item.get("taxCategory")) or "S",
+        exemption_reason=text(item.get("exemptionReason")),
+        exemption_reason_code=text(item.get("exemptionReasonCode")),
     )
 
 
 def _tax(group: Mapping[str, Any], lines: tuple[DocumentLine, ...]) -> DocumentTax:
-    category = _text(group.get("category")) or "S"
+    category = text(group.get("category")) or "S"
     rate = _optional_decimal(group.get("rate"), "rate")
-    reason = _text(group.get("exemptionReason"))
-    code = _text(group.get("exemptionReasonCode"))
+    reason = text(group.get("exemptionReason"))
+    code = text(group.get("exemptionReasonCode"))
     if reason is None and code is None:
         # Older breakdowns carry no reason: the group's lines do.
         for line in lines:

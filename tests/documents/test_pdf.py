@@ -12,7 +12,8 @@ import pytest
 from babel.numbers import format_currency
 from pypdf import PdfReader
 
-from invoicing.documents.model import BankAccount, InvoiceDocument
+from invoicing.documents.model import InvoiceDocument
+from invoicing.documents.parties import BankAccount
 from invoicing.documents.pdf import render_invoice_html, render_invoice_pdf
 
 D = Decimal

@@ -23,13 +23,8 @@ from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 from pypdf import PdfReader
 
-from invoicing.documents.model import (
-    BankAccount,
-    DocumentLine,
-    DocumentTax,
-    InvoiceDocument,
-    Party,
-)
+from invoicing.documents.model import DocumentLine, DocumentTax, InvoiceDocument
+from invoicing.documents.parties import BankAccount, Party
 from invoicing.documents.pdf import render_invoice_pdf
 from invoicing.mail.delivery import MailDeliveryError, deliver, parse_smtp_url
 from invoicing.mail.message import InvalidRecipient, compose_invoice_email, parse_recipient
