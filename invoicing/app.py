@@ -19,6 +19,7 @@ from invoicing.credit_notes.endpoints import router as credit_notes
 from invoicing.db import create_database
 from invoicing.db.base import DatabaseUnavailable
 from invoicing.documents.renderer import PdfRenderer
+from invoicing.einvoice.endpoints import router as einvoices
 from invoicing.invoices.endpoints import router as invoices
 from invoicing.mail.delivery import parse_smtp_url
 from invoicing.operations.endpoints import router as operations
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         parse_smtp_url(settings.smtp_url)  # a malformed URL stops the start, not the first send
     app.state.settings = settings
     app.state.database = database
-    routers = (orders, invoices, payments, credit_notes, seller, tokens, operations)
+    routers = (orders, invoices, payments, credit_notes, einvoices, seller, tokens, operations)
     for router in routers:
         app.include_router(router)
     # Every route in FastAPI's matching order: the app's own (OpenAPI, docs), then each router's.

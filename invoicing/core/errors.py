@@ -48,6 +48,10 @@ class Conflict(AppError):
     status = 409
 
 
+class Unprocessable(AppError):
+    status = 422
+
+
 class PayloadTooLarge(AppError):
     status = 413
 

@@ -75,12 +75,18 @@ def renderer_for(request: Request) -> Render:
     return render
 
 
-async def load(database: Database, kind: Kind, id: str, settings: Settings) -> InvoiceDocument:
-    """The document as it was issued: its own copies of the seller and the customer."""
+async def load_data(database: Database, kind: Kind, id: str, settings: Settings) -> dict[str, Any]:
+    """The document's API object with exact decimals (what documents and e-invoices are built
+    from): as it was issued, with its own copies of the seller and the customer."""
     async with database.read() as connection:
         data = await kind.get(connection, id, settings)
-    exact = json.loads(orjson.dumps(data), parse_float=Decimal)
-    return InvoiceDocument.from_api(exact, locale=settings.locale)
+    exact: dict[str, Any] = json.loads(orjson.dumps(data), parse_float=Decimal)
+    return exact
+
+
+async def load(database: Database, kind: Kind, id: str, settings: Settings) -> InvoiceDocument:
+    data = await load_data(database, kind, id, settings)
+    return InvoiceDocument.from_api(data, locale=settings.locale)
 
 
 async def pdf_response(request: Request, kind: Kind, id: str) -> Response:

@@ -84,10 +84,11 @@ def _msgid_domain(sender: Address) -> str:
     return _FALLBACK_MSGID_DOMAIN
 
 
-def attachment_filename(number: str, *, credit_note: bool = False) -> str:
-    """`invoice-<number>.pdf` or `credit-note-<number>.pdf`, the number safe for a file name."""
+def attachment_filename(number: str, *, credit_note: bool = False, extension: str = "pdf") -> str:
+    """`invoice-<number>.pdf` or `credit-note-<number>.pdf` (or `.xml`), the number safe for a
+    file name."""
     safe = _UNSAFE_FILENAME_CHARS.sub("-", number).strip("-.") or "document"
-    return f"{'credit-note' if credit_note else 'invoice'}-{safe}.pdf"
+    return f"{'credit-note' if credit_note else 'invoice'}-{safe}.{extension}"
 
 
 def _sender_header(sender: str) -> Address:

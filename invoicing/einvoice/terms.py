@@ -1,0 +1,47 @@
+"""What the UBL and the CII documents share: identifiers of the specifications they follow, and
+how EN 16931 writes amounts, rates, quantities and codes."""
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Literal
+
+Profile = Literal["en16931", "peppol", "xrechnung"]
+
+EN16931 = "urn:cen.eu:en16931:2017"
+# BT-24, the specification identifier, by syntax and profile.
+CUSTOMIZATION: Mapping[tuple[str, str], str] = {
+    ("ubl", "peppol"): f"{EN16931}#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0",
+    ("ubl", "xrechnung"): f"{EN16931}#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0",
+    ("cii", "en16931"): EN16931,
+    ("cii", "xrechnung"): f"{EN16931}#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0",
+}
+# BT-23, the business process (Peppol BIS Billing 3.0; XRechnung accepts it too).
+PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+
+INVOICE_TYPE = "380"  # UNCL1001 commercial invoice
+CREDIT_NOTE_TYPE = "381"
+# UNCL4461: SEPA credit transfer with an IBAN, else a plain credit transfer.
+SEPA_CREDIT_TRANSFER = "58"
+CREDIT_TRANSFER = "30"
+
+# Categories with a reason the document must give (BR-E-10, BR-AE-10, BR-IC-10, BR-G-10, BR-O-10).
+EXEMPT = frozenset({"E", "AE", "K", "G", "O"})
+
+
+def amount(value: Decimal) -> str:
+    """An amount as EN 16931 writes it: plain decimal text, at most 2 decimals (BR-DEC), as the
+    currency's minor unit already rounded it (3-decimal currencies are refused before)."""
+    return f"{value:f}"
+
+
+def rate(value: Decimal) -> str:
+    return f"{value.normalize():f}" if value else "0"
+
+
+def quantity(value: Decimal) -> str:
+    return f"{value.normalize():f}" if value else "0"
+
+
+def is_document_of_credit(data: Mapping[str, Any]) -> bool:
+    """A credit note's API object names the invoice it credits."""
+    return "invoice" in data

@@ -1,0 +1,169 @@
+"""GET /invoices/{id}/ubl and /credit-notes/{id}/ubl: documents the official rules accept, and
+422 naming each business term the copied data lacks."""
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from tests.helpers import create_invoice, create_order, line
+
+NS = {
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+}
+SELLER = {
+    "name": "Northwind Trading Co.",
+    "legalName": "Northwind Trading GmbH",
+    "address": {
+        "street": "Market St 400",
+        "city": "Berlin",
+        "postalCode": "10115",
+        "country": "DE",
+    },
+    "vatId": "DE123456789",
+    "legalRegistrationId": "HRB 12345",
+    "email": "billing@northwind.example",
+    "contact": {"name": "Accounts", "phone": "+49 30 1234567", "email": "ar@northwind.example"},
+    "electronicAddress": {"scheme": "0204", "id": "991-12345-67"},
+    "bankAccount": {"iban": "DE89370400440532013000", "bic": "COBADEFFXXX"},
+}
+CUSTOMER = {
+    "name": "Stadt Hamburg",
+    "address": {
+        "street": "Rathausmarkt 1",
+        "city": "Hamburg",
+        "postalCode": "20095",
+        "country": "DE",
+    },
+    "vatId": "DE987654321",
+    "buyerReference": "04011000-12345-03",
+    "electronicAddress": {"scheme": "0204", "id": "04011000-12345-03"},
+}
+
+
+@pytest.fixture
+def seller(api: Any) -> None:
+    assert api.put("/seller", json=SELLER).status_code == 200
+
+
+def _xml(response: Any) -> Any:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/xml")
+    return etree.fromstring(response.content)
+
+
+def _order(api: Any, **overrides: Any) -> dict[str, Any]:
+    lines = [
+        line("Widget", 30, "19.99", 19, unitCode="C62", sku="W-1"),
+        line("Handbook", 2, "24.50", 7),
+        line("Training", 1, 480, 0, taxCategory="E", exemptionReason="Vocational training"),
+    ]
+    return create_order(
+        api, **{"customer": CUSTOMER, "currency": "EUR", "lineItems": lines, **overrides}
+    )
+
+
+@pytest.mark.parametrize("profile", ["peppol", "xrechnung"])
+def test_an_invoice_and_its_credit_note_pass_the_official_rules(api, seller, validator, profile):
+    invoice = create_invoice(api, _order(api)["id"])
+    response = api.get(f"/invoices/{invoice['id']}/ubl", params={"profile": profile})
+    document = _xml(response)
+    assert response.headers["content-disposition"] == 'attachment; filename="invoice-1.xml"'
+    validator.assert_valid(response.content, syntax="ubl", profile=profile)
+    assert document.findtext("cbc:ID", namespaces=NS) == invoice["number"]
+    assert document.findtext("cbc:DueDate", namespaces=NS) == invoice["dueDate"]
+    assert document.findtext("cac:OrderReference/cbc:ID", namespaces=NS) == invoice["order"]
+    payable = document.findtext("cac:LegalMonetaryTotal/cbc:PayableAmount", namespaces=NS)
+    assert Decimal(payable) == Decimal(str(invoice["total"]))
+    groups = [
+        (
+            s.findtext("cac:TaxCategory/cbc:ID", namespaces=NS),
+            Decimal(s.findtext("cbc:TaxAmount", namespaces=NS)),
+        )
+        for s in document.findall("cac:TaxTotal/cac:TaxSubtotal", namespaces=NS)
+    ]
+    assert groups == [(t["category"], Decimal(str(t["amount"]))) for t in invoice["taxes"]]
+    reason = document.findtext(
+        "cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TaxExemptionReason", namespaces=NS
+    )
+    assert reason == "Vocational training"
+
+    note = api.post(f"/invoices/{invoice['id']}/credit-notes", json={"reason": "Returned"}).json()[
+        "data"
+    ]
+    response = api.get(f"/credit-notes/{note['id']}/ubl", params={"profile": profile})
+    credit = _xml(response)
+    assert response.headers["content-disposition"] == 'attachment; filename="credit-note-CN-1.xml"'
+    validator.assert_valid(response.content, syntax="ubl", profile=profile)
+    assert etree.QName(credit).localname == "CreditNote"
+    assert credit.findtext("cbc:CreditNoteTypeCode", namespaces=NS) == "381"
+    assert (
+        credit.findtext("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", namespaces=NS)
+        == invoice["number"]
+    )
+
+
+def test_split_invoices_in_yen_state_their_rounding_so_the_peppol_line_rule_holds(
+    api, seller, validator
+):
+    order = _order(api, currency="JPY", lineItems=[line("Screw", 3, "0.5", 10)])
+    screw = order["lineItems"][0]["id"]
+    for _ in range(3):  # 0.5 -> 1, then 1.0 -> 1 (0 more), then 1.5 -> 2 (1 more)
+        invoice = create_invoice(api, order["id"], lineItems=[{"lineItemId": screw, "quantity": 1}])
+        response = api.get(f"/invoices/{invoice['id']}/ubl")
+        validator.assert_valid(response.content, syntax="ubl", profile="peppol")
+    charge = _xml(response).find("cac:InvoiceLine/cac:AllowanceCharge", namespaces=NS)
+    assert charge is not None and charge.findtext("cbc:ChargeIndicator", namespaces=NS) == "true"
+    assert Decimal(charge.findtext("cbc:Amount", namespaces=NS)) == Decimal("0.5")
+
+
+def test_missing_data_is_named_by_business_term_and_field(api):
+    # The default seller (from the environment) has no postal address, VAT id or endpoint.
+    order = create_order(api, currency="EUR")
+    invoice = create_invoice(api, order["id"])
+    response = api.get(f"/invoices/{invoice['id']}/ubl")
+    assert response.status_code == 422
+    body = response.json()
+    assert body["message"] == "The invoice lacks data that EN 16931 requires"
+    fields = {error["field"]: error["message"] for error in body["errors"]}
+    assert set(fields) == {
+        "seller.address", "customer.address", "seller.vatId",
+        "seller.electronicAddress", "customer.electronicAddress",
+    }  # fmt: skip
+    assert fields["seller.vatId"].startswith("BT-31")
+    assert fields["customer.electronicAddress"].startswith("BT-49")
+
+
+def test_xrechnung_needs_the_buyer_reference_and_the_seller_contact(api):
+    api.put("/seller", json={**SELLER, "contact": None}).raise_for_status()
+    customer = {key: value for key, value in CUSTOMER.items() if key != "buyerReference"}
+    invoice = create_invoice(api, _order(api, customer=customer)["id"])
+    response = api.get(f"/invoices/{invoice['id']}/ubl", params={"profile": "xrechnung"})
+    assert response.status_code == 422
+    assert {error["field"] for error in response.json()["errors"]} == {
+        "customer.buyerReference", "seller.contact.name", "seller.contact.phone",
+        "seller.contact.email",
+    }  # fmt: skip
+
+
+def test_a_three_decimal_currency_is_refused(api, seller):
+    invoice = create_invoice(api, _order(api, currency="KWD")["id"])
+    response = api.get(f"/invoices/{invoice['id']}/ubl")
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "currency", "message": "EN 16931 allows at most 2 decimals; KWD has 3"}
+    ]
+
+
+def test_unknown_documents_and_profiles(api):
+    assert (
+        api.get("/invoices/693738682fa9114d9af87d29/ubl").json()["message"] == "Invoice not found"
+    )
+    response = api.get("/credit-notes/693738682fa9114d9af87d29/ubl")
+    assert (response.status_code, response.json()["message"]) == (404, "Credit note not found")
+    invoice = create_invoice(api, create_order(api)["id"])
+    assert (
+        api.get(f"/invoices/{invoice['id']}/ubl", params={"profile": "zugferd"}).status_code == 400
+    )
