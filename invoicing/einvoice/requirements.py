@@ -43,10 +43,12 @@ def missing(data: Mapping[str, Any], profile: Profile) -> list[dict[str, str]]:
     if "K" in categories and not customer.get("vatId"):
         need("customer.vatId", "BT-48 the buyer's VAT identifier, for an intra-community supply")
     both_german = _country(seller_address) == _country(customer_address) == "DE"
-    if profile == "peppol":
-        if not seller.get("electronicAddress"):
+    if profile in ("peppol", "xrechnung"):
+        # Peppol routes on participant identifiers; XRechnung also takes an email address.
+        email = profile == "xrechnung"
+        if not (seller.get("electronicAddress") or (email and seller.get("email"))):
             need("seller.electronicAddress", "BT-34 the seller's electronic address")
-        if not customer.get("electronicAddress"):
+        if not (customer.get("electronicAddress") or (email and customer.get("email"))):
             need("customer.electronicAddress", "BT-49 the buyer's electronic address")
     if profile == "xrechnung" or (profile == "peppol" and both_german):
         _german_rules(data, need, buyer_reference=profile == "xrechnung")

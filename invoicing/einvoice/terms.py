@@ -20,9 +20,13 @@ PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 
 INVOICE_TYPE = "380"  # UNCL1001 commercial invoice
 CREDIT_NOTE_TYPE = "381"
-# UNCL4461: SEPA credit transfer with an IBAN, else a plain credit transfer.
+# UNCL4461: SEPA credit transfer to the seller's IBAN; without an account, "not defined" (a
+# credit transfer names its account, BR-61, and XRechnung wants payment means on every document).
 SEPA_CREDIT_TRANSFER = "58"
-CREDIT_TRANSFER = "30"
+MEANS_NOT_DEFINED = "1"
+# CEF EAS: an email address as a party's electronic address (XRechnung accepts it; Peppol routes
+# only on its participant identifiers).
+EMAIL_SCHEME = "EM"
 
 # Categories with a reason the document must give (BR-E-10, BR-AE-10, BR-IC-10, BR-G-10, BR-O-10).
 EXEMPT = frozenset({"E", "AE", "K", "G", "O"})

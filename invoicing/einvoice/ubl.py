@@ -134,9 +134,8 @@ def _address(element: Element, address: Any) -> None:
 def _payment(root: Element, data: Mapping[str, Any], credit: bool) -> None:
     account = data["seller"].get("bankAccount")
     means = _cac(root, "PaymentMeans")
-    _cbc(
-        means, "PaymentMeansCode", terms.SEPA_CREDIT_TRANSFER if account else terms.CREDIT_TRANSFER
-    )
+    code = terms.SEPA_CREDIT_TRANSFER if account else terms.MEANS_NOT_DEFINED
+    _cbc(means, "PaymentMeansCode", code)
     _cbc(means, "PaymentID", data["number"])
     if account:
         financial = _cac(means, "PayeeFinancialAccount")

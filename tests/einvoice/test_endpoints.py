@@ -65,6 +65,23 @@ def _order(api: Any, **overrides: Any) -> dict[str, Any]:
     )
 
 
+@pytest.mark.parametrize("profile", ["en16931", "xrechnung"])
+def test_the_cii_of_an_invoice_and_its_credit_note_pass_the_official_rules(
+    api, seller, validator, profile
+):
+    invoice = create_invoice(api, _order(api)["id"])
+    response = api.get(f"/invoices/{invoice['id']}/cii", params={"profile": profile})
+    _xml(response)
+    assert response.headers["content-disposition"] == 'attachment; filename="invoice-1.xml"'
+    validator.assert_valid(response.content, syntax="cii", profile=profile)
+    note = api.post(f"/invoices/{invoice['id']}/credit-notes", json={"reason": "Returned"}).json()
+    response = api.get(f"/credit-notes/{note['data']['id']}/cii", params={"profile": profile})
+    assert etree.QName(_xml(response)).localname == "CrossIndustryInvoice"
+    validator.assert_valid(response.content, syntax="cii", profile=profile)
+    bad = api.get(f"/invoices/{invoice['id']}/cii", params={"profile": "peppol"})
+    assert bad.status_code == 400
+
+
 @pytest.mark.parametrize("profile", ["peppol", "xrechnung"])
 def test_an_invoice_and_its_credit_note_pass_the_official_rules(api, seller, validator, profile):
     invoice = create_invoice(api, _order(api)["id"])
