@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     invoice_number_format: str = "{seq}"
     credit_note_number_format: str = "CN-{seq}"
+    # POST /invoices refuses (422) an invoice that could not be a valid EN 16931 e-invoice.
+    require_einvoice: bool = False
     pool_size: int = Field(default=10, ge=1, le=200)
     db_timeout: float = Field(default=5.0, gt=0)
     cors_origins: list[str] = []

@@ -30,7 +30,7 @@ router = APIRouter(prefix="/invoices", tags=["invoices"], responses=error_respon
     "",
     status_code=201,
     response_model=CreatedEnvelope[InvoiceOut],
-    responses=error_responses(400, 404, 409, 413, 415, 500),
+    responses=error_responses(400, 404, 409, 413, 415, 422, 500),
     openapi_extra=body(InvoiceCreate, idempotent=True),
 )
 @hot

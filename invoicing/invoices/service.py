@@ -7,9 +7,11 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+import orjson
+
 from invoicing.auth.principal import Principal
 from invoicing.config import Settings
-from invoicing.core.errors import Conflict, ValidationFailed
+from invoicing.core.errors import Conflict, Unprocessable, ValidationFailed
 from invoicing.core.ids import new_id
 from invoicing.core.lookup import get_or_404
 from invoicing.core.numbering import NumberFormat
@@ -17,6 +19,7 @@ from invoicing.core.picking import Lines, pick
 from invoicing.core.times import iso, now, today
 from invoicing.db import counters
 from invoicing.db.base import Connection, Row
+from invoicing.einvoice import requirements
 from invoicing.invoices import repository
 from invoicing.invoices.billing import invoice_part
 from invoicing.invoices.schemas import InvoiceCreate
@@ -34,6 +37,7 @@ ORDER_LINES = Lines(
     "lineItemId", "line item of this order", left_to_invoice, "left to invoice on line item"
 )
 FULLY_INVOICED = "Order is already fully invoiced"
+INCOMPLETE_FOR_EINVOICE = "The invoice lacks data that EN 16931 requires"
 
 
 async def create(
@@ -62,6 +66,8 @@ async def create(
     part = invoice_part(
         order_lines, picked, orders.loads_billed_taxes(order["billed_taxes"]), currency
     )
+    if settings.require_einvoice:
+        _require_einvoice(profile, order, part.totals.taxes)
     entity_id = await counters.next_value(connection, "invoice")
     number_format = NumberFormat(settings.invoice_number_format)
     seq = await counters.next_value(connection, f"invoice:{number_format.series(issued)}")
@@ -102,6 +108,19 @@ async def create(
         connection, order["id"], order_lines, part.order_lines, part.order_taxes, created_at
     )
     return to_json(row, part.lines, [], [], today=issued)
+
+
+def _require_einvoice(profile: dict[str, Any], order: Row, taxes: Sequence[Any]) -> None:
+    """422 before any number is taken when the invoice would lack what the EN 16931 core (the
+    CII/Factur-X profile) needs."""
+    would_be = {
+        "seller": profile,
+        "customer": orjson.loads(order["customer"]),
+        "currency": order["currency"],
+        "taxes": [{"category": tax.category} for tax in taxes],
+    }
+    if missing := requirements.missing(would_be, "en16931"):
+        raise Unprocessable(INCOMPLETE_FOR_EINVOICE, errors=missing)
 
 
 def _due_date(payload: InvoiceCreate, issued: date, seller_terms: int) -> date:
