@@ -90,6 +90,8 @@ def _party(parent: Element, party: Mapping[str, Any], *, seller: bool, outside_v
     endpoint = party.get("electronicAddress")
     if endpoint:
         _cbc(element, "EndpointID", endpoint["id"], schemeID=endpoint["scheme"])
+    elif party.get("email"):  # XRechnung takes an email address (requirements: Peppol does not)
+        _cbc(element, "EndpointID", party["email"], schemeID=terms.EMAIL_SCHEME)
     legal_name = party.get("legalName") or party["name"]
     if legal_name != party["name"]:
         _cbc(_cac(element, "PartyName"), "Name", party["name"])

@@ -165,6 +165,22 @@ def test_xrechnung_needs_the_buyer_reference_and_the_seller_contact(api):
     }  # fmt: skip
 
 
+def test_xrechnung_takes_the_buyers_email_as_its_electronic_address(api, seller, validator):
+    customer = {key: value for key, value in CUSTOMER.items() if key != "electronicAddress"} | {
+        "email": "rechnung@hamburg.example"
+    }
+    invoice = create_invoice(api, _order(api, customer=customer)["id"])
+    response = api.get(f"/invoices/{invoice['id']}/ubl", params={"profile": "xrechnung"})
+    validator.assert_valid(response.content, syntax="ubl", profile="xrechnung")
+    endpoint = _xml(response).find("cac:AccountingCustomerParty/cac:Party/cbc:EndpointID", NS)
+    assert (endpoint.get("schemeID"), endpoint.text) == ("EM", "rechnung@hamburg.example")
+    response = api.get(f"/invoices/{invoice['id']}/cii", params={"profile": "xrechnung"})
+    validator.assert_valid(response.content, syntax="cii", profile="xrechnung")
+    peppol = api.get(f"/invoices/{invoice['id']}/ubl")  # Peppol routes on participant ids only
+    assert peppol.status_code == 422
+    assert [e["field"] for e in peppol.json()["errors"]] == ["customer.electronicAddress"]
+
+
 def test_a_three_decimal_currency_is_refused(api, seller):
     invoice = create_invoice(api, _order(api, currency="KWD")["id"])
     response = api.get(f"/invoices/{invoice['id']}/ubl")
