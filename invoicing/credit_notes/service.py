@@ -62,15 +62,10 @@ async def create(
         currency,
     )
     issued = today(settings.zone)
-    entity_id = await counters.next_value(connection, "credit_note")
-    number_format = NumberFormat(settings.credit_note_number_format)
-    seq = await counters.next_value(connection, f"credit_note:{number_format.series(issued)}")
     created_at = now()
     totals = part.totals
     row = {
         "id": new_id(),
-        "entity_id": entity_id,
-        "number": number_format.number(issued, seq),
         "invoice_id": invoice["id"],
         "invoice_number": invoice["number"],
         "order_id": invoice["order_id"],
@@ -90,7 +85,6 @@ async def create(
         {**li, "credit_note_id": row["id"], "position": position}
         for position, li in enumerate(part.lines)
     ]
-    await repository.insert(connection, row, lines)
     await invoice_rows.record_credited_lines(
         connection, [(line_id, *credited) for line_id, credited in part.invoice_lines.items()]
     )
@@ -106,6 +100,11 @@ async def create(
         ),
     )
     await _give_back(connection, order, order_lines, lines, totals.taxes, created_at)
+    # The numbers last, as for invoices: their counters stay locked until the commit.
+    row["entity_id"], row["number"] = await counters.document_numbers(
+        connection, "credit_note", NumberFormat(settings.credit_note_number_format), issued
+    )
+    await repository.insert(connection, row, lines)
     return to_json(row, lines, [])
 
 

@@ -4,6 +4,9 @@ The upsert locks the row until the transaction ends, so concurrent creates in on
 for each other and a rolled-back create gives its value back; a sequence's row is made by its
 first value."""
 
+from datetime import date
+
+from invoicing.core.numbering import NumberFormat
 from invoicing.db.base import Connection
 from invoicing.db.query import Query
 
@@ -15,3 +18,13 @@ _NEXT = Query(
 
 async def next_value(connection: Connection, sequence: str) -> int:
     return int(await connection.fetchval(_NEXT, sequence))
+
+
+async def document_numbers(
+    connection: Connection, kind: str, number_format: NumberFormat, issued: date
+) -> tuple[int, str]:
+    """A new document's `entityId` (the plain counter of its kind) and its number in the series
+    its format names for its issue date."""
+    entity_id = await next_value(connection, kind)
+    seq = await next_value(connection, f"{kind}:{number_format.series(issued)}")
+    return entity_id, number_format.number(issued, seq)
