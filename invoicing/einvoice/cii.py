@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeAlias
 from lxml import etree
 
 from invoicing.einvoice import terms
+from invoicing.einvoice.terms import delivery_date
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -259,9 +260,10 @@ def _delivery(transaction: Element, data: Mapping[str, Any], categories: set[str
         deliver_to = (data.get("customer") or {}).get("address")
     if isinstance(deliver_to, Mapping):
         _address(_ram(delivery, "ShipToTradeParty"), "PostalTradeAddress", deliver_to)  # BG-15
-    if data.get("deliveryDate"):  # BT-72: the date of supply (a credit note has none)
+    supplied = delivery_date(data, categories)
+    if supplied:
         event = _ram(delivery, "ActualDeliverySupplyChainEvent")
-        _date(event, "OccurrenceDateTime", data["deliveryDate"])
+        _date(event, "OccurrenceDateTime", supplied)
 
 
 def _settlement(

@@ -49,3 +49,11 @@ def quantity(value: Decimal) -> str:
 def is_document_of_credit(data: Mapping[str, Any]) -> bool:
     """A credit note's API object names the invoice it credits."""
     return "invoice" in data
+
+
+def delivery_date(data: Mapping[str, Any], categories: set[str]) -> str | None:
+    """BT-72: an invoice's date of supply. A credit note has none of its own, but an
+    intra-community one must state one (BR-IC-11): the goods' return, its issue date."""
+    if data.get("deliveryDate"):
+        return str(data["deliveryDate"])
+    return str(data["issueDate"]) if "K" in categories else None

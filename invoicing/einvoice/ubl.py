@@ -54,10 +54,12 @@ def build_ubl(data: Mapping[str, Any], *, profile: Literal["peppol", "xrechnung"
         _cac(root, "AccountingSupplierParty"), data["seller"], seller=True, outside_vat=outside_vat
     )
     _party(_cac(root, "AccountingCustomerParty"), customer, seller=False, outside_vat=outside_vat)
-    if not credit:
+    categories = {tax["category"] for tax in data["taxes"]}
+    supplied = terms.delivery_date(data, categories)
+    if supplied:
         delivery = _cac(root, "Delivery")
-        _cbc(delivery, "ActualDeliveryDate", data["deliveryDate"])
-        if any(tax["category"] == "K" for tax in data["taxes"]):
+        _cbc(delivery, "ActualDeliveryDate", supplied)
+        if "K" in categories:
             # BR-IC-12: where intra-community goods went; the customer's own address.
             _address(_cac(_cac(delivery, "DeliveryLocation"), "Address"), customer.get("address"))
     _payment(root, data, credit)
