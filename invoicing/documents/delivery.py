@@ -2,6 +2,7 @@
 once the mail server accepted it)."""
 
 import asyncio
+import dataclasses
 import json
 import math
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,8 @@ from invoicing.db.base import Connection, Database
 from invoicing.documents.disconnect import while_connected
 from invoicing.documents.model import InvoiceDocument
 from invoicing.documents.renderer import PdfRenderer
+from invoicing.einvoice import requirements
+from invoicing.einvoice.cii import build_cii
 from invoicing.invoices import repository as invoice_rows
 from invoicing.invoices import service as invoices
 from invoicing.mail.delivery import MailDeliveryError, deliver
@@ -85,8 +88,14 @@ async def load_data(database: Database, kind: Kind, id: str, settings: Settings)
 
 
 async def load(database: Database, kind: Kind, id: str, settings: Settings) -> InvoiceDocument:
+    """The document to render and send. When its data is complete for EN 16931 (what
+    `GET .../cii` serves, at most 2 currency decimals included), it carries that CII, and its PDF
+    is a Factur-X PDF/A-3b embedding it (API.md, "E-invoices"); otherwise a plain PDF."""
     data = await load_data(database, kind, id, settings)
-    return InvoiceDocument.from_api(data, locale=settings.locale)
+    document = InvoiceDocument.from_api(data, locale=settings.locale)
+    if requirements.missing(data, "en16931"):
+        return document
+    return dataclasses.replace(document, factur_x=build_cii(data, profile="en16931"))
 
 
 async def pdf_response(request: Request, kind: Kind, id: str) -> Response:

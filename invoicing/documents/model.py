@@ -205,6 +205,9 @@ class InvoiceDocument:
     reason: str | None = None  # credit notes
     bank_account: BankAccount | None = None  # the seller's, for the payment instructions
     created_at: datetime | None = None  # when the document was made (the PDF's timestamps)
+    # The document's CII (EN 16931), when its data is complete: the PDF is then a Factur-X
+    # PDF/A-3b with these exact bytes embedded as factur-x.xml; None gives a plain PDF.
+    factur_x: bytes | None = None
 
     @property
     def is_credit_note(self) -> bool:

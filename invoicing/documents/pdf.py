@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import date
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML, Attachment
+from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 
+from invoicing.documents import facturx
 from invoicing.documents.model import InvoiceDocument
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -42,6 +47,21 @@ def _font_config() -> FontConfiguration:
     if config is None:
         config = _thread_local.font_config = FontConfiguration()
     return config
+
+
+# PDF/A's output intent: the sRGB profile WeasyPrint ships. WeasyPrint 70 would open it itself on
+# every PDF/A render (output_intent "srgb") and leave the file open, a ResourceWarning each time;
+# handed over under a name of our own, it is read once, and WeasyPrint writes the same output
+# intent. A new ColorProfile each render: it holds the render's PDF reference, and writing one
+# profile object out twice does not give the same bytes twice.
+_SRGB = "invoicing-srgb"
+_SRGB_ICC = resources.files("weasyprint.pdf").joinpath("sRGB2014.icc").read_bytes()
+
+
+def _srgb_profile() -> Any:
+    return ColorProfile(
+        io.BytesIO(_SRGB_ICC), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"])
+    )
 
 
 class _Formatter:
@@ -90,10 +110,45 @@ def render_invoice_html(doc: InvoiceDocument, *, inline_stylesheet: bool = True)
 def render_invoice_pdf(doc: InvoiceDocument) -> bytes:
     """Render the invoice or credit note as PDF. Pure: the same document gives the same bytes.
 
-    CPU-bound (tens to hundreds of milliseconds); call it from a worker thread in async code.
+    With the document's CII (`doc.factur_x`) it is a Factur-X PDF/A-3b that embeds it, else a
+    plain PDF. CPU-bound (tens to hundreds of milliseconds); call it from a worker thread in
+    async code.
     """
     html = HTML(
         string=render_invoice_html(doc, inline_stylesheet=False), base_url=str(TEMPLATES_DIR)
     )
-    pdf: bytes = html.write_pdf(stylesheets=[_STYLESHEET], font_config=_font_config())
+    options = {} if doc.factur_x is None else _factur_x_options(doc, doc.factur_x)
+    pdf: bytes = html.write_pdf(stylesheets=[_STYLESHEET], font_config=_font_config(), **options)
     return pdf
+
+
+def _factur_x_options(doc: InvoiceDocument, xml: bytes) -> dict[str, Any]:
+    """WeasyPrint's options for a Factur-X PDF: PDF/A-3b (the PDF/A identification in the XMP, a
+    file identifier, the catalog's /AF for the attachment) with the sRGB output intent, the CII
+    attached as factur-x.xml with the relationship Data, and the Factur-X XMP properties."""
+    attachment = Attachment(
+        string=xml,  # bytes: embedded as they are
+        name=facturx.FILENAME,  # its MIME type (the stream's /Subtype) is guessed: text/xml
+        description=facturx.DESCRIPTION,
+        # The document's own timestamp, not the time of rendering: the same bytes on every render.
+        created=doc.timestamp,
+        modified=doc.timestamp,
+        relationship=facturx.RELATIONSHIP,
+    )
+    return {
+        "pdf_variant": facturx.PDF_VARIANT,
+        "output_intent": _SRGB,
+        "color_profiles": {_SRGB: _srgb_profile()},
+        "attachments": [attachment],
+        # A file object, since WeasyPrint reads each entry like a stylesheet source.
+        "xmp_metadata": [io.BytesIO(facturx.XMP_METADATA)],
+        "finisher": _list_associated_files_once,
+    }
+
+
+def _list_associated_files_once(document: Any, pdf: Any) -> None:
+    """WeasyPrint 70 lists each attachment twice in the catalog's /AF (Kozea/WeasyPrint#2917,
+    fixed after 70.0): keep one entry per file specification, in order. A no-op once fixed."""
+    associated = pdf.catalog.get("AF")
+    if associated is not None:
+        associated[:] = dict.fromkeys(associated)
