@@ -152,9 +152,12 @@ def _stored(dialect: str, kind: sa.types.TypeEngine[Any], value: Any) -> Any:
         return write_form("sqlite", value)
     if isinstance(kind, sa.Numeric) and kind.scale is not None:  # the service reads NUMERIC as text
         return str(Decimal(value).quantize(Decimal(1).scaleb(-kind.scale)))
-    if isinstance(kind.dialect_impl(postgresql.dialect()), postgresql.JSONB):
+    if isinstance(kind.dialect_impl(_POSTGRES), postgresql.JSONB):
         return _jsonb(value)
     return value
+
+
+_POSTGRES = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
 def _jsonb(text: str) -> str:

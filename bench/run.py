@@ -2,6 +2,7 @@
 
 import base64
 import random
+import re
 import subprocess
 import tempfile
 import time
@@ -11,10 +12,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import load, procs, rows, seed
-from bench.report import GET, LIST, ORDERS, PDF, POST, Key, Results, Sample
+from bench import load, procs, rows, seed, verify
+from bench.report import (
+    CREDIT_NOTE,
+    GET,
+    LIST,
+    ORDERS,
+    PAYMENT,
+    PDF,
+    POST,
+    Key,
+    Results,
+    Sample,
+)
+from invoicing.auth.principal import Principal
+from invoicing.config import Settings
 
 ORDERS_PER_SECOND = 4000  # more open orders than any server here can invoice per second
+# Large invoices for each of payments and credit notes: more than the connections, so that the
+# requests in flight at one time (taking them in turn) never wait for each other's invoice.
+LARGE_INVOICES = 1000
 
 
 @dataclass
@@ -97,12 +114,21 @@ class Bench:
             ["tokens", "create", "--name", "bench", "--type", "admin"], target.url, directory
         )
         secret = token.strip().splitlines()[-1]
-        seeder = seed.Seeder(target)
-        seconds = seeder.invoices(size)
+        created = re.search(r"token ([0-9a-f]{24}) ", token)
+        if created is None:
+            raise RuntimeError(f"no token id in the output of `invoicing tokens create`:\n{token}")
+        creator = Principal(created.group(1), "bench", "admin")
+        # The service's settings: it runs with this environment (and the database URL).
+        seeder = seed.Seeder(target, creator, Settings(database_url=target.url))
+        seconds = seeder.invoices(size, 2 * LARGE_INVOICES)
         self.results.seeding.append(
-            f"{dialect}: {size:,} invoices (+ orders, 5 lines each) in {seconds:.1f} s"
+            f"{dialect}: {size:,} invoices (+ orders, 5 lines each) and {2 * LARGE_INVOICES:,} "
+            f"large ones for payments and credit notes in {seconds:.1f} s"
         )
         print(f"  seeded in {seconds:.1f} s", flush=True)
+        large = [f"{invoice} {line}" for invoice, line in seeder.large_invoices(2 * LARGE_INVOICES)]
+        paid_file = load.write_lines(directory / "paid.txt", large[:LARGE_INVOICES])
+        credited_file = load.write_lines(directory / "credited.txt", large[LARGE_INVOICES:])
 
         rng = random.Random(size)
         ids = [rows.invoice_id(i) for i in rng.sample(range(size), min(size, 100_000))]
@@ -127,6 +153,19 @@ class Bench:
                 scripts / "post.lua", load.POST_INVOICE, token=secret, orders=orders
             )
 
+        def payment_script() -> Path:
+            return load.write_script(
+                scripts / "payment.lua", load.POST_PAYMENT, token=secret, invoices=paid_file
+            )
+
+        def credit_note_script() -> Path:
+            return load.write_script(
+                scripts / "credit-note.lua",
+                load.POST_CREDIT_NOTE,
+                token=secret,
+                invoices=credited_file,
+            )
+
         def order_script() -> Path:
             return load.write_script(
                 scripts / "order.lua", load.POST_ORDER, token=secret, body=load.POST_ORDER_BODY
@@ -144,8 +183,11 @@ class Bench:
         service = procs.start_service(target.url, 1, directory)
         reference = procs.start_reference(target.url, 1, directory)
         try:
+            self.verify(target, service, secret)
             self.scenario(size, dialect, GET, [service, reference], get_script)
             self.scenario(size, dialect, POST, [service, reference], post_script)
+            self.scenario(size, dialect, PAYMENT, [service], payment_script)
+            self.scenario(size, dialect, CREDIT_NOTE, [service], credit_note_script)
             self.scenario(size, dialect, LIST, [service], list_script)
             self.scenario(size, dialect, ORDERS, [service], order_script)
             if size == self.o.sizes[0]:
@@ -161,6 +203,18 @@ class Bench:
                 self.scenario(size, dialect, GET, [service], get_script)
             finally:
                 procs.stop(service)
+
+    def verify(self, target: seed.Target, service: procs.Server, secret: str) -> None:
+        differences = verify.seeded_like_service(target, service.url, secret)
+        if not differences:
+            print("  seeded rows = the service's own (bench/verify.py)", flush=True)
+            return
+        for difference in differences:
+            print(f"  ! seeded rows differ from the service's: {difference}")
+        self.results.notes.append(
+            f"{target.dialect}: the seeded rows differ from the service's (bench/verify.py): "
+            + "; ".join(differences)
+        )
 
     def pdf(
         self,
