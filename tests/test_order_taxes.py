@@ -232,16 +232,23 @@ def test_exempt_categories_need_a_reason(api, category):
     )
 
 
+CODE_OF = {
+    "E": "VATEX-EU-132",
+    "AE": "VATEX-EU-AE",
+    "K": "VATEX-EU-IC",
+    "G": "VATEX-EU-G",
+    "O": "VATEX-EU-O",
+}
+
+
 @pytest.mark.parametrize("category", ["E", "AE", "K", "G", "O"])
-@pytest.mark.parametrize(
-    "reason",
-    [
-        {"exemptionReason": "Exempt by law"},
-        {"exemptionReasonCode": "VATEX-EU-132"},
-        {"exemptionReason": "Exempt by law", "exemptionReasonCode": "VATEX-EU-132"},
-    ],
-)
-def test_a_reason_or_a_code_is_enough(api, category, reason):
+@pytest.mark.parametrize("given", ["reason", "code", "both"])
+def test_a_reason_or_a_code_is_enough(api, category, given):
+    reason = {
+        "reason": {"exemptionReason": "Exempt by law"},
+        "code": {"exemptionReasonCode": CODE_OF[category]},
+        "both": {"exemptionReason": "Exempt by law", "exemptionReasonCode": CODE_OF[category]},
+    }[given]
     order = create_order(api, lineItems=[line("A", 2, 10, 0, taxCategory=category, **reason)])
     [item] = order["lineItems"]
     assert (item["taxCategory"], item["taxRate"]) == (category, 0)
@@ -468,3 +475,33 @@ def test_a_partial_invoice_carries_only_its_groups(api):
             "exemptionReasonCode": "VATEX-EU-132",
         }
     ]
+
+
+@pytest.mark.parametrize(
+    ("category", "code", "message"),
+    [
+        ("E", "VATEX-EU-135", "must be a code of the CEF VATEX list, such as VATEX-EU-AE"),
+        ("E", "VATEX-EU-IC", "VATEX-EU-IC is not a VATEX code for category E"),
+        ("K", "VATEX-EU-AE", "VATEX-EU-AE is not a VATEX code for category K"),
+        ("AE", "VATEX-EU-132", "VATEX-EU-132 is not a VATEX code for category AE"),
+    ],
+)
+def test_an_exemption_code_must_be_on_the_vatex_list_and_fit_its_category(
+    api, category, code, message
+):
+    item = line("A", 1, 10, 0, taxCategory=category, exemptionReasonCode=code)
+    response = api.post("/orders", json=order_body(lineItems=[item]))
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "lineItems[0].exemptionReasonCode", "message": message}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", " "), ("name", "\u00a0\t"), ("name", "A\x01B"), ("sku", "A\ufffeB")],
+)
+def test_blank_names_and_characters_no_document_can_hold_are_refused(api, field, value):
+    response = api.post("/orders", json=order_body(lineItems=[line("A", 1, 10) | {field: value}]))
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["field"] == f"lineItems[0].{field}"

@@ -5,7 +5,7 @@ from pydantic import Field
 from invoicing.invoices.schemas import MailSent
 from invoicing.orders.schemas import CustomerOut, DocumentLineTerms
 from invoicing.seller.schemas import SellerOut
-from invoicing.web.schemas import Creator, MetaField, MetaFields, Quantity, Strict, TaxOut
+from invoicing.web.schemas import Creator, MetaField, MetaFields, Name, Quantity, Strict, TaxOut
 
 
 class CreditNoteLineIn(Strict):
@@ -14,7 +14,7 @@ class CreditNoteLineIn(Strict):
 
 
 class CreditNoteCreate(Strict):
-    reason: str = Field(min_length=1, max_length=500, examples=["Two widgets returned"])
+    reason: Name = Field(min_length=1, max_length=500, examples=["Two widgets returned"])
     lineItems: list[CreditNoteLineIn] | None = Field(
         default=None,
         min_length=1,

@@ -17,6 +17,7 @@ from invoicing.web.schemas import (
     ExactDecimal,
     MetaField,
     MetaFields,
+    Name,
     Quantity,
     Strict,
     TaxOut,
@@ -41,7 +42,7 @@ TaxRate = Annotated[Decimal, ExactDecimal(ge=0, le=100, decimal_places=4), Field
 
 
 class CustomerIn(Strict):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     email: Email | None = Field(default=None, max_length=320, examples=["billing@acme.example"])
     address: PartyAddress = None
     vatId: VatId | None = None
@@ -66,7 +67,7 @@ UnitCode = Annotated[
 
 
 class OrderLineIn(Strict):
-    name: str = Field(min_length=1, max_length=500)
+    name: Name = Field(min_length=1, max_length=500)
     sku: str | None = Field(default=None, max_length=100)
     quantity: Quantity
     unitCode: UnitCode = "C62"

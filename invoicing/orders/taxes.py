@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from invoicing.core.errors import ValidationFailed
+from invoicing.orders import vatex
 from invoicing.orders.schemas import OrderLineIn
 
 # Categories taxed at 0 % for a reason the invoice must state (BR-E-10, BR-AE-10, BR-IC-10,
@@ -41,6 +42,9 @@ def check(lines: Sequence[OrderLineIn]) -> dict[str, tuple[str | None, str | Non
                 f"{field}.exemptionReason",
                 f"or exemptionReasonCode is required for category {kind}",
             )
+        code = line.exemptionReasonCode
+        if code is not None and (wrong := vatex.problem(code, kind)):
+            raise ValidationFailed.on(f"{field}.exemptionReasonCode", wrong)
         if exemptions.setdefault(kind, reason) != reason:
             raise ValidationFailed.on(
                 f"{field}.exemptionReason",

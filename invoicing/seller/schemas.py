@@ -26,7 +26,7 @@ from invoicing.web.parties import (
     PostalAddress,
     VatId,
 )
-from invoicing.web.schemas import Strict
+from invoicing.web.schemas import Name, Strict
 
 DEFAULT_PAYMENT_TERMS_DAYS = 30
 
@@ -92,7 +92,7 @@ class BankAccount(Strict):
 
 
 class SellerIn(Strict):
-    name: str = Field(min_length=1, max_length=200, examples=["Northwind Trading Co."])
+    name: Name = Field(min_length=1, max_length=200, examples=["Northwind Trading Co."])
     legalName: str = Field(default="", max_length=200)
     address: PartyAddress = None
     vatId: VatIdOrEmpty = ""

@@ -18,6 +18,17 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticKnownError, core_schema
 
 T = TypeVar("T")
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be blank")
+    return text
+
+
+# A name a document prints (an item, a party): something visible, not only spaces.
+Name = Annotated[str, AfterValidator(_not_blank)]
 
 
 class Strict(BaseModel):
@@ -25,11 +36,12 @@ class Strict(BaseModel):
 
     @field_validator("*", mode="after")
     @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        # PostgreSQL text cannot hold U+0000 (the insert would fail with a 500): refuse it here,
-        # on both databases alike (found by fuzzing).
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("must not contain the NUL character")
+    def _printable_in_xml(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold U+0000 (the insert would fail with a 500), and no XML
+        # document (the e-invoices) can hold the other C0 controls or U+FFFE/U+FFFF: refuse
+        # them here, on both databases alike (found by fuzzing). Tabs and line breaks stay.
+        if isinstance(value, str) and _NOT_IN_XML.search(value):
+            raise ValueError("must not contain control characters")
         return value
 
 

@@ -34,7 +34,7 @@ TAX_GROUPS = [("S", Decimal(r)) for r in ("5", "7.5", "8.25", "19", "21.125")] +
     ("Z", Decimal(0)),
     ("E", Decimal(0)),
 ]
-EXEMPTION = {"exemptionReason": "Exempt financial service", "exemptionReasonCode": "VATEX-EU-135"}
+EXEMPTION = {"exemptionReason": "Exempt financial service", "exemptionReasonCode": "VATEX-EU-135-1"}
 THOUSANDTH = Decimal("0.001")
 ZERO = Decimal(0)
 
