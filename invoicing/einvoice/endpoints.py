@@ -47,7 +47,7 @@ async def _einvoice(
 @router.get(
     "/invoices/{invoice_id}/ubl",
     response_class=Response,
-    responses={**_XML, **error_responses(404, 422)},
+    responses={**_XML, **error_responses(400, 404, 422)},
     summary="The invoice as UBL 2.1 (Peppol BIS Billing 3.0, or XRechnung)",
 )
 async def get_invoice_ubl(
@@ -59,7 +59,7 @@ async def get_invoice_ubl(
 @router.get(
     "/credit-notes/{credit_note_id}/ubl",
     response_class=Response,
-    responses={**_XML, **error_responses(404, 422)},
+    responses={**_XML, **error_responses(400, 404, 422)},
     summary="The credit note as a UBL 2.1 CreditNote (Peppol BIS Billing 3.0, or XRechnung)",
 )
 async def get_credit_note_ubl(
@@ -71,7 +71,7 @@ async def get_credit_note_ubl(
 @router.get(
     "/invoices/{invoice_id}/cii",
     response_class=Response,
-    responses={**_XML, **error_responses(404, 422)},
+    responses={**_XML, **error_responses(400, 404, 422)},
     summary="The invoice as UN/CEFACT CII D16B (EN 16931, the Factur-X profile; or XRechnung)",
 )
 async def get_invoice_cii(
@@ -83,7 +83,7 @@ async def get_invoice_cii(
 @router.get(
     "/credit-notes/{credit_note_id}/cii",
     response_class=Response,
-    responses={**_XML, **error_responses(404, 422)},
+    responses={**_XML, **error_responses(400, 404, 422)},
     summary="The credit note as CII D16B, type code 381 (EN 16931; or XRechnung)",
 )
 async def get_credit_note_cii(

@@ -154,7 +154,9 @@ def _payment(root: Element, data: Mapping[str, Any], credit: bool) -> None:
 def _category(parent: Element, name: str, category: str, rate: Any) -> Element:
     element = _cac(parent, name)
     _cbc(element, "ID", category)
-    if category != "O":  # BR-O-05: no rate outside the scope of VAT
+    # Outside the scope of VAT a line states no rate (BR-O-05), but the breakdown states 0 %,
+    # which XRechnung (BR-DE-14) and Peppol between German parties (DE-R-014) require.
+    if category != "O" or name == "TaxCategory":
         _cbc(element, "Percent", terms.rate(Decimal(rate)))
     return element
 
