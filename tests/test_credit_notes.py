@@ -28,6 +28,7 @@ NOTE_FIELDS = {
     "_id",
     "invoice",
     "invoiceNumber",
+    "invoiceIssueDate",
     "order",
     "number",
     "entityId",

@@ -43,6 +43,7 @@ class CreditNoteOut(Strict):
     id_: str = Field(alias="_id")
     invoice: str
     invoiceNumber: str
+    invoiceIssueDate: date = Field(description="The credited invoice's issue date (BT-26).")
     order: str
     number: str
     entityId: str

@@ -48,7 +48,8 @@ def build_ubl(data: Mapping[str, Any], *, profile: Literal["peppol", "xrechnung"
     _cbc(order, "ID", data["order"])
     if credit:
         reference = _cac(_cac(root, "BillingReference"), "InvoiceDocumentReference")
-        _cbc(reference, "ID", data["invoiceNumber"])
+        _cbc(reference, "ID", data["invoiceNumber"])  # BT-25
+        _cbc(reference, "IssueDate", data.get("invoiceIssueDate"))  # BT-26
     outside_vat = all(tax["category"] == "O" for tax in data["taxes"])
     _party(
         _cac(root, "AccountingSupplierParty"), data["seller"], seller=True, outside_vat=outside_vat

@@ -116,6 +116,8 @@ def test_an_invoice_and_its_credit_note_pass_the_official_rules(api, seller, val
     validator.assert_valid(response.content, syntax="ubl", profile=profile)
     assert etree.QName(credit).localname == "CreditNote"
     assert credit.findtext("cbc:CreditNoteTypeCode", namespaces=NS) == "381"
+    billing = credit.find("cac:BillingReference/cac:InvoiceDocumentReference", NS)
+    assert billing.findtext("cbc:IssueDate", namespaces=NS) == invoice["issueDate"]  # BT-26
     assert (
         credit.findtext("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", namespaces=NS)
         == invoice["number"]
