@@ -11,6 +11,9 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
+from bench import rows
 from invoicing.documents.model import InvoiceDocument
 from invoicing.documents.pdf import render_invoice_pdf
 from invoicing.einvoice.cii import build_cii
@@ -19,17 +22,13 @@ from invoicing.einvoice.ubl import build_ubl
 
 D = Decimal
 _PARTY_ADDRESS = {"additionalStreet": "", "countrySubdivision": ""}
+# The profile the bench seeds (API.md's example), as an invoice's copy shows it.
+_PROFILE = orjson.loads(rows.SELLER_BODY)
 SELLER: dict[str, Any] = {
-    "name": "Northwind Trading Co.", "legalName": "Northwind Trading GmbH",
-    "address": {"street": "Market St 400", "city": "Berlin", "postalCode": "10115",
-                "country": "DE", **_PARTY_ADDRESS},
-    "vatId": "DE123456789", "taxRegistrationId": "", "legalRegistrationId": "HRB 12345",
-    "email": "billing@northwind.example", "phone": "+49 30 1234567",
-    "contact": {"name": "Accounts", "phone": "+49 30 1234567", "email": "ar@northwind.example"},
-    "electronicAddress": {"scheme": "0204", "id": "991-12345-67"},
-    "bankAccount": {"iban": "DE89370400440532013000", "bic": "COBADEFFXXX", "accountName": ""},
-    "paymentTermsDays": 30, "updatedAt": None,
-}  # fmt: skip
+    **_PROFILE,
+    "address": {**_PROFILE["address"], **_PARTY_ADDRESS},
+    "updatedAt": None,
+}
 CUSTOMER: dict[str, Any] = {
     "name": "Acme GmbH", "email": "ap@acme.example",
     "address": {"street": "Main St 1", "city": "Hamburg", "postalCode": "20095",

@@ -8,34 +8,8 @@ import pytest
 from invoicing.db.query import Query
 from invoicing.seller import service
 from tests.conftest import Api, create_token, run
+from tests.helpers import SELLER as NORTHWIND
 
-NORTHWIND = {
-    "name": "Northwind Trading Co.",
-    "legalName": "Northwind Trading GmbH",
-    "address": {
-        "street": "Market St 400",
-        "city": "Berlin",
-        "postalCode": "10115",
-        "country": "DE",
-    },
-    "vatId": "DE123456789",
-    "taxRegistrationId": "",
-    "legalRegistrationId": "HRB 12345",
-    "email": "billing@northwind.example",
-    "phone": "+49 30 1234567",
-    "contact": {
-        "name": "Accounts receivable",
-        "phone": "+49 30 1234567",
-        "email": "ar@northwind.example",
-    },
-    "electronicAddress": {"scheme": "0204", "id": "991-12345-67"},
-    "bankAccount": {
-        "iban": "DE89370400440532013000",
-        "bic": "COBADEFFXXX",
-        "accountName": "Northwind Trading GmbH",
-    },
-    "paymentTermsDays": 30,
-}
 BLANK = {
     "name": "",
     "legalName": "",

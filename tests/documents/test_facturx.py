@@ -19,9 +19,9 @@ from invoicing.documents.model import InvoiceDocument
 from invoicing.documents.pdf import render_invoice_pdf
 from invoicing.einvoice.cii import build_cii
 from tests.documents.test_pdf import sample_credit_note, sample_invoice
-from tests.einvoice.test_endpoints import CUSTOMER, SELLER
 from tests.einvoice.validation import Validator, require_rules
-from tests.helpers import create_invoice, create_order, line
+from tests.helpers import PUBLIC_BUYER as CUSTOMER
+from tests.helpers import SELLER, create_invoice, create_order, line
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 PDFAID = "http://www.aiim.org/pdfa/ns/id/"

@@ -7,39 +7,12 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from tests.helpers import create_invoice, create_order, line
+from tests.helpers import PUBLIC_BUYER as CUSTOMER
+from tests.helpers import SELLER, create_invoice, create_order, line
 
 NS = {
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
-}
-SELLER = {
-    "name": "Northwind Trading Co.",
-    "legalName": "Northwind Trading GmbH",
-    "address": {
-        "street": "Market St 400",
-        "city": "Berlin",
-        "postalCode": "10115",
-        "country": "DE",
-    },
-    "vatId": "DE123456789",
-    "legalRegistrationId": "HRB 12345",
-    "email": "billing@northwind.example",
-    "contact": {"name": "Accounts", "phone": "+49 30 1234567", "email": "ar@northwind.example"},
-    "electronicAddress": {"scheme": "0204", "id": "991-12345-67"},
-    "bankAccount": {"iban": "DE89370400440532013000", "bic": "COBADEFFXXX"},
-}
-CUSTOMER = {
-    "name": "Stadt Hamburg",
-    "address": {
-        "street": "Rathausmarkt 1",
-        "city": "Hamburg",
-        "postalCode": "20095",
-        "country": "DE",
-    },
-    "vatId": "DE987654321",
-    "buyerReference": "04011000-12345-03",
-    "electronicAddress": {"scheme": "0204", "id": "04011000-12345-03"},
 }
 
 

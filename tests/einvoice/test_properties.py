@@ -18,8 +18,9 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, note, settings
 from hypothesis import strategies as st
 
-from tests.einvoice.test_endpoints import CUSTOMER, SELLER
 from tests.einvoice.validation import Profile, Syntax, Validator
+from tests.helpers import PUBLIC_BUYER as CUSTOMER
+from tests.helpers import SELLER
 
 # What is fetched for each invoice and credit note: (syntax, profile).
 FORMATS: list[tuple[Syntax, Profile]] = [

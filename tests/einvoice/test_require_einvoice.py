@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from invoicing.app import create_app
 from invoicing.config import Settings
 from tests.conftest import Api
-from tests.einvoice.test_endpoints import CUSTOMER, SELLER
-from tests.helpers import order_body
+from tests.helpers import PUBLIC_BUYER as CUSTOMER
+from tests.helpers import SELLER, order_body
 
 
 @pytest.fixture
