@@ -505,3 +505,9 @@ def test_the_financial_content_is_the_same_in_every_view(api):
     assert get(api, f"/invoices/{invoice['id']}") == invoice
     [listed] = api.get("/invoices").json()["data"]
     assert listed == invoice
+
+
+def test_a_number_filter_with_a_control_character_finds_nothing(api):
+    create_invoice(api, create_order(api)["id"])
+    response = api.get("/invoices", params={"number": "1\x00"})
+    assert (response.status_code, response.json()["data"]) == (200, [])

@@ -505,3 +505,36 @@ def test_blank_names_and_characters_no_document_can_hold_are_refused(api, field,
     response = api.post("/orders", json=order_body(lineItems=[line("A", 1, 10) | {field: value}]))
     assert response.status_code == 400, response.text
     assert response.json()["errors"][0]["field"] == f"lineItems[0].{field}"
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        (
+            {"scheme": "ZZZ", "id": "x"},
+            "must be a code of the EAS list, such as 0088 (GLN) or 0204",
+        ),
+        ({"scheme": "0088", "id": "123"}, "id must be a GLN of 13 digits with a valid check digit"),
+        (
+            {"scheme": "0088", "id": "5790000435976"},
+            "id must be a GLN of 13 digits with a valid check digit",
+        ),
+    ],
+)
+def test_an_electronic_address_must_be_one_the_rules_accept(api, address, message):
+    customer = {"name": "Acme GmbH", "electronicAddress": address}
+    response = api.post("/orders", json=order_body(customer=customer))
+    assert response.status_code == 400
+    assert message in response.json()["message"]
+    assert (
+        api.post(
+            "/orders",
+            json=order_body(
+                customer={
+                    **customer,
+                    "electronicAddress": {"scheme": "0088", "id": "5790000435975"},
+                }
+            ),
+        ).status_code
+        == 201
+    )

@@ -128,6 +128,8 @@ async def page(
     if filters.order_id is not None and not is_id(filters.order_id):
         # No order has a malformed id; and PostgreSQL would refuse some (a NUL) with an error.
         return []
+    if filters.number is not None and not filters.number.isprintable():
+        return []  # no number has a control character (NumberFormat), and a NUL would be an error
     names: list[str] = []
     values: list[object] = []
     for name, value in (

@@ -149,7 +149,11 @@ async def record_billed(
 
 
 def loads_billed_taxes(stored: str) -> dict[TaxGroup, Decimal]:
-    return {(t["category"], Decimal(t["rate"])): Decimal(t["amount"]) for t in orjson.loads(stored)}
+    billed: dict[TaxGroup, Decimal] = {}
+    for t in orjson.loads(stored):
+        group = (t["category"], Decimal(t["rate"]))  # "19" and "19.0" are one group
+        billed[group] = billed.get(group, ZERO) + Decimal(t["amount"])
+    return billed
 
 
 def dumps_billed_taxes(billed: dict[TaxGroup, Decimal]) -> str:

@@ -4,7 +4,15 @@ electronic addresses and contacts, shared by the orders' and the seller profile'
 from typing import Annotated, Any
 
 from babel import Locale
-from pydantic import AfterValidator, Field, TypeAdapter, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic import (
+    AfterValidator,
+    Field,
+    TypeAdapter,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
 
 from invoicing.mail.message import InvalidRecipient, parse_recipient
 from invoicing.web.schemas import Strict
@@ -42,6 +50,27 @@ class PostalAddress(Strict):
     country: Country
 
 
+# The CEF Electronic Address Scheme (EAS) codes EN 16931 1.3.16 accepts (BR-CL-25).
+_EAS = (
+    "0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0154 0158 "
+    "0170 0177 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 "
+    "0202 0203 0204 0205 0208 0209 0210 0211 0212 0213 0215 0216 0217 0218 0219 0220 "
+    "0221 0225 0230 0235 0240 0242 0244 0245 0246 0248 9910 9913 9914 9915 9918 9919 "
+    "9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933 9934 9935 9936 "
+    "9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951 9952 "
+    "9953 9957 9959 AN AQ AS AU EM"
+)
+EAS_CODES = frozenset(_EAS.split())
+GLN = "0088"
+
+
+def _gln_check_digit(digits: str) -> bool:
+    """GS1's mod-10 check digit (weights 3 and 1 from the right, check digit excluded)."""
+    body, check = digits[:-1], int(digits[-1])
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == check
+
+
 class ElectronicAddress(Strict):
     """An endpoint the buyer's or seller's software receives on (BT-34, BT-49)."""
 
@@ -53,6 +82,23 @@ class ElectronicAddress(Strict):
         examples=["0088"],
     )
     id: str = Field(min_length=1, max_length=100, examples=["5798000000001"])
+
+    @field_validator("scheme")
+    @classmethod
+    def _known_scheme(cls, scheme: str) -> str:
+        if scheme not in EAS_CODES:
+            raise ValueError("must be a code of the EAS list, such as 0088 (GLN) or 0204")
+        return scheme
+
+    @model_validator(mode="after")
+    def _valid_gln(self) -> "ElectronicAddress":
+        # Peppol refuses a GLN that is not 13 digits with its check digit (PEPPOL-COMMON-R040).
+        if self.scheme == GLN and not (
+            len(self.id) == 13 and self.id.isascii() and self.id.isdigit()
+            and _gln_check_digit(self.id)
+        ):  # fmt: skip
+            raise ValueError("id must be a GLN of 13 digits with a valid check digit")
+        return self
 
 
 class Contact(Strict):

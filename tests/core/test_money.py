@@ -15,6 +15,7 @@ from invoicing.core.money import (
     minor_unit,
     number,
     round_money,
+    share,
     totals,
 )
 from invoicing.db import tables
@@ -240,3 +241,9 @@ def test_the_cap_is_what_the_money_columns_hold():
     assert len(largest.as_tuple().digits) == money.precision
     # and the arithmetic below the cap stays exact in the default 28-digit context
     assert largest * D("100.0000") / 100 == largest
+
+
+def test_share_is_exact_for_amounts_of_twenty_digits():
+    # part * amount has 31 digits here: the default 28-digit context rounded it to .72.
+    part, whole, amount = D("20509379136277.5"), D("83382714731050"), D("15842715798899.50")
+    assert share(part, whole, amount, "EUR") == D("3896782035892.73")  # exact: ...892.725

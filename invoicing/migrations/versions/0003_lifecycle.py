@@ -296,7 +296,7 @@ def _carry_rows_forward() -> None:
             sa.text("UPDATE orders SET customer = :customer, taxes = :taxes WHERE id = :id"),
             {"customer": customer, "taxes": _with_categories(taxes), "id": order_id},
         )
-    billed: dict[str, dict[str, Decimal]] = {}
+    billed: dict[str, dict[Decimal, Decimal]] = {}
     invoices = bind.execute(
         sa.text("SELECT id, entity_id, order_id, taxes, total, created_at FROM invoices")
     )
@@ -304,9 +304,8 @@ def _carry_rows_forward() -> None:
         issued = _day(created_at, zone)
         for tax in _json(taxes):
             order_billed = billed.setdefault(order_id, {})
-            order_billed[tax["rate"]] = order_billed.get(tax["rate"], Decimal(0)) + Decimal(
-                str(tax["amount"])
-            )
+            rate = Decimal(str(tax["rate"])).normalize()  # "19" and "19.0": one group
+            order_billed[rate] = order_billed.get(rate, Decimal(0)) + Decimal(str(tax["amount"]))
         bind.execute(
             sa.text(
                 "UPDATE invoices SET number = :number, issue_date = :issued, due_date = :due, "
@@ -332,7 +331,7 @@ def _carry_rows_forward() -> None:
             {
                 "billed": json.dumps(
                     [
-                        {"category": _category(rate), "rate": rate, "amount": str(amount)}
+                        {"category": _category(rate), "rate": f"{rate:f}", "amount": str(amount)}
                         for rate, amount in groups.items()
                     ]
                 ),
