@@ -29,6 +29,7 @@ NOTE_FIELDS = {
     "invoice",
     "invoiceNumber",
     "invoiceIssueDate",
+    "deliverTo",
     "order",
     "number",
     "entityId",

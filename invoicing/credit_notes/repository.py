@@ -10,7 +10,7 @@ from invoicing.db.query import Insert, Query, placeholders
 # The credited invoice's number comes along: every view of a credit note shows it.
 _COLUMNS = (
     "c.seq, c.id, c.entity_id, c.number, c.invoice_id, i.number AS invoice_number, "
-    "i.issue_date AS invoice_issue_date, c.order_id, "
+    "i.issue_date AS invoice_issue_date, i.deliver_to, c.order_id, "
     "c.currency, c.issue_date, c.reason, c.seller, c.customer, c.subtotal, c.taxes, "
     "c.tax_total, c.total, c.meta_fields, c.created_by_id, c.created_by_name, "
     "c.created_by_type, c.created_at, c.updated_at"

@@ -5,6 +5,7 @@ from pydantic import Field
 from invoicing.invoices.schemas import MailSent
 from invoicing.orders.schemas import CustomerOut, DocumentLineTerms
 from invoicing.seller.schemas import SellerOut
+from invoicing.web.parties import PostalAddress
 from invoicing.web.schemas import Creator, MetaField, MetaFields, Name, Quantity, Strict, TaxOut
 
 
@@ -49,6 +50,7 @@ class CreditNoteOut(Strict):
     entityId: str
     currency: str
     issueDate: date
+    deliverTo: PostalAddress | None = Field(description="The invoice's delivery address.")
     reason: str
     lineItems: list[CreditNoteLineOut]
     subtotal: float

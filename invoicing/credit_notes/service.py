@@ -69,6 +69,7 @@ async def create(
         "invoice_id": invoice["id"],
         "invoice_number": invoice["number"],
         "invoice_issue_date": invoice["issue_date"],
+        "deliver_to": invoice["deliver_to"],
         "order_id": invoice["order_id"],
         "currency": currency,
         "issue_date": issued,
@@ -199,6 +200,7 @@ def to_json(row: Row, lines: Sequence[Row], mails: Sequence[Row]) -> dict[str, A
         "entityId": str(row["entity_id"]),
         "currency": row["currency"],
         "issueDate": serialize.day(row["issue_date"]),
+        "deliverTo": None if row["deliver_to"] is None else serialize.document(row["deliver_to"]),
         "reason": row["reason"],
         "lineItems": [
             {

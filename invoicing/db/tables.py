@@ -131,6 +131,7 @@ invoices = sa.Table(
     *_document_terms(),
     sa.Column("due_date", Day, nullable=False),
     sa.Column("delivery_date", Day, nullable=False),
+    sa.Column("deliver_to", Snapshot, nullable=True),  # the order's, copied at creation
     # After issue: what was paid and credited, and what is left (total - credited - paid).
     sa.Column("paid_total", Money, nullable=False),
     sa.Column("credited_total", Money, nullable=False),

@@ -60,9 +60,11 @@ def build_ubl(data: Mapping[str, Any], *, profile: Literal["peppol", "xrechnung"
     if supplied:
         delivery = _cac(root, "Delivery")
         _cbc(delivery, "ActualDeliveryDate", supplied)
-        if "K" in categories:
-            # BR-IC-12: where intra-community goods went; the customer's own address.
-            _address(_cac(_cac(delivery, "DeliveryLocation"), "Address"), customer.get("address"))
+        # BG-15: where the goods went, when the order said; for an intra-community supply it
+        # must be stated (BR-IC-12), and without a delivery address it is the customer's own.
+        place = data.get("deliverTo") or ("K" in categories and customer.get("address"))
+        if place:
+            _address(_cac(_cac(delivery, "DeliveryLocation"), "Address"), place)
     _payment(root, data, credit)
     _tax_total(root, data["taxes"], data["taxTotal"], currency)
     _totals(root, data, currency, credit)

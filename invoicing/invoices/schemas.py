@@ -6,6 +6,7 @@ from pydantic import Field
 from invoicing.orders.schemas import CustomerOut, DocumentLineTerms
 from invoicing.payments.schemas import PaymentOut
 from invoicing.seller.schemas import SellerOut
+from invoicing.web.parties import PostalAddress
 from invoicing.web.schemas import Creator, MetaField, MetaFields, Quantity, Strict, TaxOut
 
 # A calendar date as ISO 8601 text (`2026-03-01`), nothing else (no Unix times).
@@ -72,6 +73,7 @@ class InvoiceOut(Strict):
     issueDate: date
     dueDate: date
     deliveryDate: date
+    deliverTo: PostalAddress | None = Field(description="The order's delivery address, copied.")
     lineItems: list[InvoiceLineOut]
     subtotal: float
     taxes: list[TaxOut]

@@ -80,6 +80,7 @@ async def create(
         "issue_date": issued,
         "due_date": due,
         "delivery_date": payload.deliveryDate or issued,
+        "deliver_to": order["deliver_to"],
         "seller": serialize.dumps(profile),
         "customer": order["customer"],
         "subtotal": totals.subtotal,
@@ -259,6 +260,7 @@ def to_json(
         "issueDate": serialize.day(row["issue_date"]),
         "dueDate": due_date,
         "deliveryDate": serialize.day(row["delivery_date"]),
+        "deliverTo": None if row["deliver_to"] is None else serialize.document(row["deliver_to"]),
         "lineItems": [
             {
                 "id": line["id"],

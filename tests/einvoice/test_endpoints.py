@@ -175,3 +175,32 @@ def test_unknown_documents_and_profiles(api):
     assert (
         api.get(f"/invoices/{invoice['id']}/ubl", params={"profile": "zugferd"}).status_code == 400
     )
+
+
+def test_the_orders_delivery_address_is_copied_and_stated(api, seller, validator):
+    lyon = {"street": "Rue de la République 1", "additionalStreet": "", "city": "Lyon",
+            "postalCode": "69002", "countrySubdivision": "", "country": "FR"}  # fmt: skip
+    buyer = {
+        "name": "Acme SARL",
+        "address": {
+            "street": "Rue de Rivoli 1", "city": "Paris", "postalCode": "75001", "country": "FR"
+        },
+        "vatId": "FR12345678901",
+        "electronicAddress": {"scheme": "0009", "id": "12345678900012"},
+    }  # fmt: skip
+    item = line("Widget", 2, 10, 0, taxCategory="K", exemptionReasonCode="VATEX-EU-IC")
+    order = _order(api, customer=buyer, deliverTo=lyon, lineItems=[item])
+    invoice = create_invoice(api, order["id"])
+    assert invoice["deliverTo"] == lyon
+    for path, syntax in (("ubl", "ubl"), ("cii", "cii")):
+        response = api.get(f"/invoices/{invoice['id']}/{path}")
+        validator.assert_valid(
+            response.content, syntax=syntax, profile="peppol" if syntax == "ubl" else "en16931"
+        )
+        assert b"Lyon" in response.content and b"Paris" in response.content
+    note = api.post(f"/invoices/{invoice['id']}/credit-notes", json={"reason": "Returned"}).json()
+    assert note["data"]["deliverTo"] == lyon
+    response = api.get(f"/credit-notes/{note['data']['id']}/ubl")
+    validator.assert_valid(response.content, syntax="ubl", profile="peppol")
+    place = _xml(response).find("cac:Delivery/cac:DeliveryLocation/cac:Address", NS)
+    assert place.findtext("cbc:CityName", namespaces=NS) == "Lyon"

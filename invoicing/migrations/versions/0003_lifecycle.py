@@ -235,6 +235,7 @@ def _add_columns() -> None:
         sa.Column("issue_date", Day, nullable=True),
         sa.Column("due_date", Day, nullable=True),
         sa.Column("delivery_date", Day, nullable=True),
+        sa.Column("deliver_to", Snapshot, nullable=True),
         sa.Column("seller", Snapshot, nullable=True),
         sa.Column("customer", Snapshot, nullable=True),
         sa.Column("paid_total", Money, nullable=True),
