@@ -26,7 +26,8 @@ INSERT_INVOICE = Insert(
         "id", "entity_id", "number", "order_id", "currency", "issue_date", "due_date",
         "delivery_date", "deliver_to", "seller", "customer", "subtotal", "taxes", "tax_total",
         "total", "paid_total", "credited_total", "credited_taxes", "amount_due", "status",
-        "meta_fields", "created_by_id", "created_by_name", "created_by_type", "created_at", "updated_at",
+        "meta_fields", "created_by_id", "created_by_name", "created_by_type", "created_at",
+        "updated_at",
     ),
 )  # fmt: skip
 INSERT_LINE = Insert(
