@@ -13,6 +13,7 @@ from lxml import etree
 
 from invoicing.core.money import number
 from invoicing.einvoice.cii import NAMESPACES, build_cii
+from tests import helpers
 from tests.einvoice.validation import REJECTING, Validator
 
 NS = NAMESPACES
@@ -34,45 +35,17 @@ LINE_QUANTITY = "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity"
 # XRechnung's advice ("information") for a document with no date of supply: a credit note.
 NO_DELIVERY_DATE = "BR-DE-TMP-32"
 
-SELLER: dict[str, Any] = {
-    "name": "Northwind Trading Co.",
-    "legalName": "Northwind Trading GmbH",
-    "address": {
-        "street": "Market St 400",
-        "city": "Berlin",
-        "postalCode": "10115",
-        "country": "DE",
-    },
-    "vatId": "DE123456789",
-    "taxRegistrationId": "",
-    "legalRegistrationId": "HRB 12345",
-    "email": "billing@northwind.example",
-    "phone": "+49 30 1234567",
-    "contact": {"name": "Accounts", "phone": "+49 30 1234567", "email": "ar@northwind.example"},
-    "electronicAddress": {"scheme": "0204", "id": "991-12345-67"},
-    "bankAccount": {
-        "iban": "DE89370400440532013000",
-        "bic": "COBADEFFXXX",
-        "accountName": "Northwind Trading GmbH",
-    },
-    "paymentTermsDays": 30,
-    "updatedAt": "2026-03-01T09:00:00.000Z",
-}
+# The API's objects: the profile as an invoice's copy shows it, and the buyer as the order shows it.
+SELLER: dict[str, Any] = {**helpers.SELLER, "updatedAt": "2026-03-01T09:00:00.000Z"}
 CUSTOMER: dict[str, Any] = {
-    "name": "Stadt Hamburg",
+    **helpers.PUBLIC_BUYER,
     "email": "rechnung@hamburg.example",
     "address": {
-        "street": "Rathausmarkt 1",
+        **helpers.PUBLIC_BUYER["address"],
         "additionalStreet": "",
-        "city": "Hamburg",
-        "postalCode": "20095",
         "countrySubdivision": "",
-        "country": "DE",
     },
-    "vatId": "DE987654321",
     "legalRegistrationId": None,
-    "buyerReference": "04011000-12345-03",
-    "electronicAddress": {"scheme": "0204", "id": "04011000-12345-03"},
     "contact": {"name": "Kasse", "phone": "+49 40 428310", "email": "kasse@hamburg.example"},
 }
 TRAINING = "Vocational training (§ 4 Nr. 21 UStG)"
@@ -286,7 +259,7 @@ def test_a_german_invoice_with_two_rates_and_an_exempt_line(
     assert text(seller, f"{legal}/ram:ID") == "HRB 12345"
     assert text(seller, "ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']") == "DE123456789"
     assert text(seller, "ram:URIUniversalCommunication/ram:URIID[@schemeID='0204']")
-    assert text(seller, "ram:DefinedTradeContact/ram:PersonName") == "Accounts"
+    assert text(seller, "ram:DefinedTradeContact/ram:PersonName") == "Accounts receivable"
     assert text(seller, "ram:PostalTradeAddress/ram:CountryID") == "DE"
     buyer = root.find(f"{AGREEMENT}/ram:BuyerTradeParty", NS)
     assert text(buyer, "ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']") == "DE987654321"
