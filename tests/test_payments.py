@@ -433,3 +433,14 @@ def test_concurrent_payments_never_exceed_what_is_due(api):
     assert sorted(results) == [201, 409, 409]
     after = get_invoice(api, invoice["id"])
     assert (after["paidTotal"], after["amountDue"], len(after["payments"])) == (60, 40, 1)
+
+
+def test_payments_are_never_edited_or_deleted(api):
+    invoice = create_invoice(api, create_order(api)["id"])
+    payment = api.post(f"/invoices/{invoice['id']}/payments", json={"amount": 10}).json()["data"]
+    path = f"/invoices/{invoice['id']}/payments"
+    for method in ("PUT", "PATCH", "DELETE"):
+        assert api.request(method, path, json={"amount": 1}).status_code == 405
+        assert api.request(method, f"{path}/{payment['id']}", json={}).status_code == 404
+    after = api.get(f"/invoices/{invoice['id']}").json()["data"]
+    assert [p["id"] for p in after["payments"]] == [payment["id"]] and after["paidTotal"] == 10
