@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# PostgreSQL needs a secret key (webhook secrets, console sessions); the bench brings its own.
+os.environ.setdefault(
+    "INVOICING_SECRET_KEY", "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+)
 _TICKS = os.sysconf("SC_CLK_TCK")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 

@@ -14,6 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from invoicing.auth.middleware import Authenticate
 from invoicing.config import Settings, get_settings
+from invoicing.core import keys
 from invoicing.core.errors import AppError
 from invoicing.credit_notes.endpoints import router as credit_notes
 from invoicing.db import create_database
@@ -30,6 +31,9 @@ from invoicing.tokens.endpoints import router as tokens
 from invoicing.web import fastpath, handlers, idempotency, logs, openapi
 from invoicing.web.fastpath import FastPath
 from invoicing.web.middleware import LimitBody, RequestContext
+from invoicing.webhooks.dispatcher import Dispatcher
+from invoicing.webhooks.endpoints import router as webhooks
+from invoicing.webhooks.signing import SecretBox
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -37,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     database = create_database(
         settings.database_url, pool_size=settings.pool_size, timeout=settings.db_timeout
     )
+    secret_box = SecretBox(keys.secret_key(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,13 +53,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # collector's full passes, whose pauses on a large heap show up in the latency tail.
         gc.collect()
         gc.freeze()
-        expiry = asyncio.create_task(idempotency.expire_keys_forever(database))
+        background = [asyncio.create_task(idempotency.expire_keys_forever(database))]
+        dispatcher = None
+        if settings.webhook_dispatch:
+            dispatcher = Dispatcher(database, settings, secret_box)
+            background.append(asyncio.create_task(dispatcher.run_forever()))
+        app.state.webhook_dispatcher = dispatcher
         try:
             yield
         finally:
-            expiry.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await expiry
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if dispatcher is not None:
+                await dispatcher.close()
             await renderer.close()
             await database.close()
 
@@ -72,7 +85,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         parse_smtp_url(settings.smtp_url)  # a malformed URL stops the start, not the first send
     app.state.settings = settings
     app.state.database = database
-    routers = (orders, invoices, payments, credit_notes, einvoices, seller, tokens, operations)
+    app.state.secret_box = secret_box
+    app.state.webhook_dispatcher = None
+    routers = (
+        orders,
+        invoices,
+        payments,
+        credit_notes,
+        einvoices,
+        seller,
+        tokens,
+        webhooks,
+        operations,
+    )
     for router in routers:
         app.include_router(router)
     # Every route in FastAPI's matching order: the app's own (OpenAPI, docs), then each router's.

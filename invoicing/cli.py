@@ -8,6 +8,7 @@ import typer
 import uvicorn
 
 from invoicing.config import get_settings
+from invoicing.core import keys
 from invoicing.db import create_database
 from invoicing.db.base import Connection
 from invoicing.db.migrate import upgrade
@@ -20,6 +21,8 @@ T = TypeVar("T")
 app = typer.Typer(no_args_is_help=True, help="The invoicing service.")
 tokens_app = typer.Typer(no_args_is_help=True, help="Manage access tokens.")
 app.add_typer(tokens_app, name="tokens")
+webhooks_app = typer.Typer(no_args_is_help=True, help="Webhook endpoints and their deliveries.")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 @app.command()
@@ -67,6 +70,11 @@ def serve(
         keep_alive_timeout=keep_alive_timeout,
         max_connections=max_connections,
     )
+    try:
+        keys.secret_key(settings)  # generated now, once, on SQLite without one
+    except keys.MissingSecretKey as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
     upgrade(settings.database_url)
     secret = asyncio.run(_bootstrap_token())
     if secret is not None:
@@ -139,6 +147,47 @@ def revoke_token(token_id: str) -> None:
         typer.echo(f"No token {token_id}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"Revoked {token_id}")
+
+
+@webhooks_app.command("list")
+def list_webhooks() -> None:
+    """List webhook endpoints (never their secrets), newest first."""
+    from invoicing.webhooks import service as webhooks
+
+    rows = asyncio.run(_write(webhooks.list_all))
+    typer.echo(f"{'ID':<24}  {'STATE':<8}  {'EVENTS':<40}  URL")
+    for row in rows:
+        state = "enabled" if row["enabled"] else "disabled"
+        typer.echo(f"{row['id']:<24}  {state:<8}  {','.join(row['events']):<40}  {row['url']}")
+        if row["disabledReason"]:
+            typer.echo(f"{'':<24}  ({row['disabledReason']})")
+
+
+@webhooks_app.command("redeliver")
+def redeliver(
+    endpoint_id: str,
+    event_ids: Annotated[
+        list[str] | None, typer.Argument(help="Events to send again; default: every failed one.")
+    ] = None,
+) -> None:
+    """Send events to an endpoint again: the given ones, or every delivery it gave up on. A
+    running server sends them within its poll interval."""
+    from invoicing.core.errors import NotFound
+    from invoicing.webhooks import service as webhooks
+
+    async def work(connection: Connection) -> int:
+        if not event_ids:
+            return await webhooks.retry_failed(connection, endpoint_id)
+        for event_id in event_ids:
+            await webhooks.retry(connection, endpoint_id, event_id)
+        return len(event_ids)
+
+    try:
+        count = asyncio.run(_write(work))
+    except NotFound as error:
+        typer.echo(f"{error.message}: {endpoint_id} {' '.join(event_ids or [])}".strip(), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Queued {count} deliver{'y' if count == 1 else 'ies'} to {endpoint_id}")
 
 
 async def _write(work: Callable[[Connection], Awaitable[T]]) -> T:

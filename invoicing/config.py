@@ -49,6 +49,20 @@ class Settings(BaseSettings):
     invoice_sends_per_hour: int = Field(default=10, ge=1)
     # Off only to compare: the busiest routes then go through FastAPI's router like the rest.
     fast_path: bool = True
+    # Signs console sessions and encrypts webhook secrets at rest (invoicing.core.keys): required
+    # on PostgreSQL; on SQLite, generated once beside the database file when unset.
+    secret_key: str | None = Field(default=None, min_length=32)
+    # Webhooks (invoicing.webhooks). Private, loopback and link-local receivers are refused unless
+    # allowed (development and tests).
+    webhook_allow_private: bool = False
+    webhook_timeout: float = Field(default=10.0, gt=0)
+    # Deliveries in flight per server process, and per endpoint (a slow receiver cannot take
+    # every slot); how often an idle dispatcher looks for due deliveries.
+    webhook_concurrency: int = Field(default=32, ge=1, le=1000)
+    webhook_concurrency_per_endpoint: int = Field(default=8, ge=1, le=1000)
+    webhook_poll_interval: float = Field(default=1.0, gt=0)
+    # Off only where something else drives the dispatcher (tests with a clock of their own).
+    webhook_dispatch: bool = True
 
     @field_validator("timezone")
     @classmethod

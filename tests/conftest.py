@@ -27,7 +27,14 @@ POSTGRES_REQUIRED = bool(os.environ.get("CI") or os.environ.get("INVOICING_TEST_
 _postgres_problem: str | None = None
 _skipped_postgres = 0
 
+# Every app and server the tests make shares one secret key (PostgreSQL requires one).
+TEST_SECRET_KEY = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+os.environ.setdefault("INVOICING_SECRET_KEY", TEST_SECRET_KEY)
+
 TABLES = (
+    "webhook_deliveries",
+    "webhook_events",
+    "webhook_endpoints",
     "idempotency_keys",
     "credit_note_mails",
     "credit_note_lines",
@@ -120,7 +127,14 @@ def outbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def app_client(database_url: str, outbox: Path) -> Iterator[TestClient]:
-    settings = Settings(database_url=database_url, outbox_dir=outbox, smtp_url=None)
+    # The webhook dispatcher is driven by the tests that need it, on a clock of their own.
+    settings = Settings(
+        database_url=database_url,
+        outbox_dir=outbox,
+        smtp_url=None,
+        webhook_dispatch=False,
+        webhook_allow_private=True,
+    )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client
 

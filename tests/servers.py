@@ -26,6 +26,7 @@ def free_port() -> int:
 def _env(database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("INVOICING_")}
     env["INVOICING_DATABASE_URL"] = database_url
+    env["INVOICING_SECRET_KEY"] = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)
     return env

@@ -25,6 +25,7 @@ from invoicing.orders import service as orders
 from invoicing.seller import service as seller
 from invoicing.web import pagination, serialize
 from invoicing.web.schemas import MetaField
+from invoicing.webhooks import events
 
 CREDIT_NOTE_NOT_FOUND = "Credit note not found"
 FULLY_CREDITED = "Invoice is already fully credited"
@@ -93,6 +94,7 @@ async def create(
     await invoices.record_settlement(
         connection,
         invoice,
+        settings,
         credited=totals.total,
         credited_taxes=serialize.dumps_taxes(part.credited_taxes, {}),
         fully_credited=all(
@@ -107,7 +109,9 @@ async def create(
         connection, "credit_note", NumberFormat(settings.credit_note_number_format), issued
     )
     await repository.insert(connection, row, lines)
-    return to_json(row, lines, [])
+    created = to_json(row, lines, [])
+    await events.emit(connection, "creditnote.created", created)
+    return created
 
 
 async def _give_back(
@@ -180,7 +184,9 @@ async def record_sent(
         credit_note_id,
         CREDIT_NOTE_NOT_FOUND,
     )
-    return await _whole(connection, row)
+    sent = await _whole(connection, row)
+    await events.emit(connection, "creditnote.sent", sent)
+    return sent
 
 
 async def _whole(connection: Connection, row: Row) -> dict[str, Any]:

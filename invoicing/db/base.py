@@ -15,6 +15,8 @@ class DatabaseUnavailable(Exception):
 
 
 class Connection(ABC):
+    dialect: str  # "sqlite" or "postgresql", for the rare statement the two must write apart
+
     @abstractmethod
     async def fetch(self, query: Query, *args: Any) -> list[Row]: ...
 

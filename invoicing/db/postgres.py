@@ -13,6 +13,7 @@ from invoicing.db.query import Query
 
 
 class PostgresConnection(Connection):
+    dialect = "postgresql"
     __slots__ = ("_conn",)
 
     def __init__(self, conn: asyncpg.Connection) -> None:

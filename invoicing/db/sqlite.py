@@ -21,6 +21,7 @@ class SQLiteConnection(Connection):
     """sqlite3 called on the event loop: each call is short, and no other task can interleave
     inside a transaction because nothing in it truly awaits."""
 
+    dialect = "sqlite"
     __slots__ = ("_db",)
 
     def __init__(self, db: sqlite3.Connection) -> None:

@@ -267,3 +267,63 @@ idempotency_keys = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Index("ix_idempotency_keys_created_at", "created_at"),
 )
+
+# Webhooks (invoicing/webhooks). An endpoint's signing secrets are stored encrypted (Fernet, keyed
+# from INVOICING_SECRET_KEY): a copy of the database alone cannot sign an event.
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("id", Id, nullable=False, unique=True),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("description", sa.String(500), nullable=False),
+    # A JSON list of event types, or ["*"]: matched with LIKE '%"type"%' when an event is written.
+    sa.Column("events", sa.Text(), nullable=False),
+    sa.Column("enabled", sa.Boolean(), nullable=False),
+    sa.Column("disabled_reason", sa.String(200), nullable=True),
+    sa.Column("secret", sa.Text(), nullable=False),
+    sa.Column("previous_secret", sa.Text(), nullable=True),
+    sa.Column("previous_secret_until", Timestamp, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+# An event as it was sent: the whole signed body, written in the transaction of the change it
+# reports, and only when some endpoint listens for its type.
+webhook_events = sa.Table(
+    "webhook_events",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("id", Id, nullable=False, unique=True),
+    sa.Column("type", sa.String(40), nullable=False),
+    sa.Column("payload", sa.Text(), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False, index=True),
+)
+
+# One event for one endpoint: the outbox the dispatchers claim from. `next_attempt_at` is set while
+# the delivery is pending (while an attempt runs: the end of its lease) and NULL once it is done,
+# delivered (`delivered_at`) or given up.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column(
+        "endpoint_id",
+        Id,
+        sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("event_id", Id, sa.ForeignKey("webhook_events.id"), nullable=False, index=True),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", Timestamp, nullable=True, index=True),
+    sa.Column("first_attempt_at", Timestamp, nullable=True),
+    sa.Column("last_attempt_at", Timestamp, nullable=True),
+    sa.Column("last_status_code", sa.Integer(), nullable=True),
+    sa.Column("last_error", sa.String(300), nullable=True),
+    sa.Column("delivered_at", Timestamp, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.UniqueConstraint(
+        "endpoint_id", "event_id", name="uq_webhook_deliveries_endpoint_id_event_id"
+    ),
+    sa.Index("ix_webhook_deliveries_endpoint_id_seq", "endpoint_id", "seq"),
+)

@@ -31,6 +31,7 @@ from invoicing.payments.serialize import to_json as payment_json
 from invoicing.seller import service as seller
 from invoicing.web import pagination, serialize
 from invoicing.web.schemas import MetaField
+from invoicing.webhooks import events
 
 INVOICE_NOT_FOUND = "Invoice not found"
 ORDER_LINES = Lines(
@@ -109,7 +110,9 @@ async def create(
             for position, li in enumerate(part.lines)
         ],
     )
-    return to_json(row, part.lines, [], [], today=issued)
+    created = to_json(row, part.lines, [], [], today=issued)
+    await events.emit(connection, "invoice.created", created)
+    return created
 
 
 def _require_einvoice(profile: dict[str, Any], order: Row, taxes: Sequence[Any]) -> None:
@@ -203,12 +206,15 @@ async def record_sent(
         invoice_id,
         INVOICE_NOT_FOUND,
     )
-    return await _whole(connection, row, settings)
+    sent = await _whole(connection, row, settings)
+    await events.emit(connection, "invoice.sent", sent)
+    return sent
 
 
 async def record_settlement(
     connection: Connection,
     invoice: Row,
+    settings: Settings,
     *,
     paid: Decimal = Decimal(0),
     credited: Decimal = Decimal(0),
@@ -216,7 +222,8 @@ async def record_settlement(
     fully_credited: bool | None = None,
 ) -> None:
     """Add a payment's or a credit note's amount to a (locked) invoice; its amountDue and
-    status follow (`fully_credited`: whether every quantity is credited now, when it changed)."""
+    status follow (`fully_credited`: whether every quantity is credited now, when it changed).
+    An invoice that becomes paid emits `invoice.paid`."""
     paid_total = Decimal(invoice["paid_total"]) + paid
     credited_total = Decimal(invoice["credited_total"]) + credited
     if fully_credited is None:
@@ -234,6 +241,10 @@ async def record_settlement(
         settlement.status,
         now(),
     )
+    if settlement.status == "paid" and invoice["status"] != "paid":
+        await events.emit(
+            connection, "invoice.paid", await get(connection, invoice["id"], settings)
+        )
 
 
 async def _whole(connection: Connection, row: Row, settings: Settings) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from invoicing.db.base import Connection, Row
 from invoicing.orders import repository, taxes
 from invoicing.orders.schemas import OrderCreate
 from invoicing.web import pagination, serialize
+from invoicing.webhooks import events
 
 ORDER_NOT_FOUND = "Order not found"
 
@@ -85,7 +86,9 @@ async def create(
         )
     ]
     await repository.insert(connection, order, lines)
-    return to_json(order, lines)
+    created = to_json(order, lines)
+    await events.emit(connection, "order.created", created)
+    return created
 
 
 async def get(connection: Connection, order_id: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from invoicing.invoices import service as invoices
 from invoicing.payments import repository
 from invoicing.payments.schemas import PaymentCreate
 from invoicing.payments.serialize import to_json
+from invoicing.webhooks import events
 
 EXCEEDS_AMOUNT_DUE = "Payment exceeds the amount due"
 NOTHING_TO_PAY = "Invoice has nothing left to pay"
@@ -61,5 +62,7 @@ async def create(
         "created_at": created_at,
     }
     await repository.insert(connection, payment)
-    await invoices.record_settlement(connection, invoice, paid=payload.amount)
-    return to_json(payment)
+    created = to_json(payment)
+    await events.emit(connection, "payment.created", created)
+    await invoices.record_settlement(connection, invoice, settings, paid=payload.amount)
+    return created
