@@ -37,10 +37,13 @@ class Behaviour:
     statuses: list[int] = field(default_factory=list)
     delay: float = 0.0
     body: bytes = b"ok"
+    headers: dict[str, str] = field(default_factory=dict)
+    # A 200 whose body never ends (chunks until the sender hangs up).
+    endless: bool = False
 
 
 class Receiver:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.received: list[Received] = []
         self.behaviour = Behaviour()
         self._lock = threading.Lock()
@@ -50,37 +53,45 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 (the http.server protocol)
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
-                status, delay, answer = receiver._answer()
-                if delay:
-                    time.sleep(delay)
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Length", str(len(answer)))
-                    self.end_headers()
-                    self.wfile.write(answer)
-                except OSError:
-                    pass  # the sender gave up waiting
+                behaviour, status = receiver._answer()
                 with receiver._arrived:
                     receiver.received.append(
                         Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                     )
                     receiver._arrived.notify_all()
+                if behaviour.delay:
+                    time.sleep(behaviour.delay)
+                try:
+                    self.send_response(status)
+                    for name, value in behaviour.headers.items():
+                        self.send_header(name, value)
+                    if behaviour.endless:
+                        self.send_header("Transfer-Encoding", "chunked")
+                        self.end_headers()
+                        chunk = b"x" * 16384
+                        while True:
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    self.send_header("Content-Length", str(len(behaviour.body)))
+                    self.end_headers()
+                    self.wfile.write(behaviour.body)
+                except OSError:
+                    self.close_connection = True  # the sender gave up waiting or reading
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def _answer(self) -> tuple[int, float, bytes]:
+    def _answer(self) -> tuple[Behaviour, int]:
         with self._lock:
             behaviour = self.behaviour
             status = behaviour.statuses.pop(0) if behaviour.statuses else behaviour.status
-            return status, behaviour.delay, behaviour.body
+            return behaviour, status
 
     @property
     def port(self) -> int:

@@ -9,6 +9,7 @@ import asyncio
 import ipaddress
 import socket
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -64,6 +65,12 @@ def literal(host: str) -> IPAddress | None:
         return None
 
 
+async def lookup(host: str, port: int) -> list[Any]:
+    """The system resolver's answer (a seam for tests of what a name may resolve to)."""
+    loop = asyncio.get_running_loop()
+    return await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+
+
 def is_public(address: IPAddress) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
@@ -90,11 +97,8 @@ async def resolve(target: Target, *, allow_private: bool) -> IPAddress:
     if address is not None:
         found = [address]
     else:
-        loop = asyncio.get_running_loop()
         try:
-            infos = await loop.getaddrinfo(
-                target.host, target.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
-            )
+            infos = await lookup(target.host, target.port)
         except socket.gaierror as error:
             raise AddressRefused(f"{target.host} does not resolve ({error.strerror})") from None
         found = [ipaddress.ip_address(info[4][0]) for info in infos]

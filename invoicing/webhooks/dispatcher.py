@@ -105,7 +105,7 @@ class Dispatcher:
                         task = asyncio.create_task(self.sender.send(claimed.message))
                         in_flight[task] = claimed
                         per_endpoint[claimed.endpoint_id] += 1
-                await self._update_gauge()
+                await self.update_gauge()
                 if not in_flight:
                     await self._idle()
                     continue
@@ -208,9 +208,10 @@ class Dispatcher:
             for endpoint_id, reason in disable.items():
                 await repository.disable(connection, endpoint_id, reason, at)
 
-    async def _update_gauge(self) -> None:
+    async def update_gauge(self, *, now: bool = False) -> None:
+        """The age of the oldest undelivered event, every few seconds (or `now`)."""
         at = self.clock()
-        if self._gauge_at is not None and at - self._gauge_at < GAUGE_EVERY:
+        if not now and self._gauge_at is not None and at - self._gauge_at < GAUGE_EVERY:
             return
         self._gauge_at = at
         async with self.database.read() as connection:

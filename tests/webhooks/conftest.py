@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from invoicing.app import create_app
 from invoicing.config import Settings
 from invoicing.core.times import now
 from invoicing.db.base import Database
@@ -90,3 +91,13 @@ def add_endpoint(api: Api, url: str, events: list[str] | None = None) -> dict[st
     assert response.status_code == 201, response.text
     endpoint: dict[str, Any] = response.json()["data"]
     return endpoint
+
+
+@pytest.fixture(scope="session")
+def public_only_app(database_url: str, outbox: Any) -> Iterator[TestClient]:
+    """An app with the default: webhooks only to public addresses."""
+    settings = Settings(
+        database_url=database_url, outbox_dir=outbox, smtp_url=None, webhook_dispatch=False
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as app:
+        yield app
