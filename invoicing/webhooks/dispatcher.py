@@ -41,6 +41,10 @@ GONE = "The receiver answered 410 Gone"
 GAVE_UP = "Deliveries kept failing for 3 days"
 LEASE_MARGIN = timedelta(seconds=60)
 GAUGE_EVERY = timedelta(seconds=5)
+# Finished deliveries stay listed (GET /webhooks/{id}/deliveries) until they are this old; then
+# they go, with their events.
+KEEP_FINISHED = timedelta(days=30)
+PRUNE_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,7 @@ class Dispatcher:
         )
         self._wake = asyncio.Event()
         self._gauge_at: datetime | None = None
+        self._pruned_at: datetime | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -106,6 +111,7 @@ class Dispatcher:
                         in_flight[task] = claimed
                         per_endpoint[claimed.endpoint_id] += 1
                 await self.update_gauge()
+                await self.prune()
                 if not in_flight:
                     await self._idle()
                     continue
@@ -207,6 +213,15 @@ class Dispatcher:
             await repository.record_failed(connection, failed)
             for endpoint_id, reason in disable.items():
                 await repository.disable(connection, endpoint_id, reason, at)
+
+    async def prune(self, *, now: bool = False) -> None:
+        """Forget finished deliveries of events over 30 days old, and those events (hourly)."""
+        at = self.clock()
+        if not now and self._pruned_at is not None and at - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = at
+        async with self.database.write() as connection:
+            await repository.prune(connection, at - KEEP_FINISHED)
 
     async def update_gauge(self, *, now: bool = False) -> None:
         """The age of the oldest undelivered event, every few seconds (or `now`)."""

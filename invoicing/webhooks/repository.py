@@ -222,6 +222,21 @@ async def record_failed(
     await connection.executemany(_FAILED, results)
 
 
+# Done deliveries (delivered or given up) and then the events no delivery needs any more.
+_PRUNE_DELIVERIES = Query(
+    "DELETE FROM webhook_deliveries WHERE next_attempt_at IS NULL AND created_at < $1"
+)
+_PRUNE_EVENTS = Query(
+    "DELETE FROM webhook_events WHERE created_at < $1 AND NOT EXISTS "
+    "(SELECT 1 FROM webhook_deliveries d WHERE d.event_id = webhook_events.id)"
+)
+
+
+async def prune(connection: Connection, before: datetime) -> None:
+    await connection.execute(_PRUNE_DELIVERIES, before)
+    await connection.execute(_PRUNE_EVENTS, before)
+
+
 _OLDEST_PENDING = Query(
     "SELECT MIN(created_at) FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL"
 )

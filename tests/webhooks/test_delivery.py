@@ -462,3 +462,20 @@ def test_metrics_count_attempts_and_the_oldest_pending_event(api, client, driver
     assert counted("delivered") == delivered + 1
     assert counted("http_error") == failed + 1
     assert oldest() == 0
+
+
+def test_finished_deliveries_are_forgotten_after_30_days(api, client, driver, clock, receiver):
+    endpoint = add_endpoint(api, receiver.url(), ["order.created"])
+    create_order(api)
+    driver.round()
+    receiver.behaviour = Behaviour(status=500)
+    create_order(api)
+    driver.round()  # this one fails and stays pending
+    clock.advance(days=29)
+    run(client, lambda database: driver.dispatcher.prune(now=True))
+    assert len(deliveries(api, endpoint)) == 2 and count_events(client) == 2
+    clock.advance(days=2)
+    run(client, lambda database: driver.dispatcher.prune(now=True))
+    [left] = deliveries(api, endpoint)
+    assert left["status"] == "pending" and left["lastStatusCode"] == 500
+    assert count_events(client) == 1
