@@ -151,7 +151,11 @@ _DUE = (
     "WHERE d.next_attempt_at <= $1 AND w.enabled{excluded} "
     "ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE OF d SKIP LOCKED"
 )
-_ANY_DUE = Query("SELECT 1 FROM webhook_deliveries WHERE next_attempt_at <= $1 LIMIT 1")
+# A read first, so that an idle poll takes no write lock (SQLite's is the whole database's).
+_ANY_DUE = Query(
+    "SELECT 1 FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id "
+    "WHERE d.next_attempt_at <= $1 AND w.enabled LIMIT 1"
+)
 
 
 @cache
