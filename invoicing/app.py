@@ -14,6 +14,8 @@ from starlette.middleware.cors import CORSMiddleware
 
 from invoicing.auth.middleware import Authenticate
 from invoicing.config import Settings, get_settings
+from invoicing.console.pages import router as console
+from invoicing.console.sessions import Signer
 from invoicing.core import keys
 from invoicing.core.errors import AppError
 from invoicing.credit_notes.endpoints import router as credit_notes
@@ -41,7 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     database = create_database(
         settings.database_url, pool_size=settings.pool_size, timeout=settings.db_timeout
     )
-    secret_box = SecretBox(keys.secret_key(settings))
+    secret_key = keys.secret_key(settings)
+    secret_box = SecretBox(secret_key)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -86,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.secret_box = secret_box
+    app.state.console_signer = Signer(secret_key)
     app.state.webhook_dispatcher = None
     routers = (
         orders,
@@ -97,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tokens,
         webhooks,
         operations,
+        console,
     )
     for router in routers:
         app.include_router(router)

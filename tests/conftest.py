@@ -46,6 +46,7 @@ TABLES = (
     "invoices",
     "order_lines",
     "orders",
+    "console_sessions",
     "tokens",
 )
 _RESET = [Query(f"DELETE FROM {table}") for table in TABLES] + [
@@ -168,6 +169,7 @@ def client(app_client: TestClient) -> TestClient:
 
     run(app_client, reset)
     app_client.headers.clear()
+    app_client.cookies.clear()
     return app_client
 
 

@@ -11,6 +11,9 @@ from invoicing.tokens.service import authenticate
 from invoicing.web.asgi import send_error
 
 PUBLIC_PATHS = frozenset({"/health", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
+# The console checks its own session (invoicing.console); a token is never looked for there, and
+# its cookie is never looked for anywhere else.
+CONSOLE_PREFIX = "/admin"
 _BODYLESS = frozenset({"GET", "HEAD"})
 _UNAUTHORIZED = [(b"www-authenticate", b"Bearer")]
 
@@ -38,7 +41,7 @@ class Authenticate:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+        if scope["type"] != "http" or _public(scope["path"]):
             await self.app(scope, receive, send)
             return
         secret = presented_secret(scope)
@@ -56,6 +59,12 @@ class Authenticate:
                 return
             scope["principal"] = principal
             await self.app(scope, receive, send)
+
+
+def _public(path: str) -> bool:
+    return (
+        path in PUBLIC_PATHS or path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
+    )
 
 
 def _shared_connection(database: Database, scope: Scope) -> AbstractAsyncContextManager[None]:

@@ -26,9 +26,17 @@ class Query:
 
     __slots__ = ("postgres", "sqlite")
 
-    def __init__(self, sql: str) -> None:
+    def __init__(self, sql: str, *, sqlite: str | None = None) -> None:
+        """`sqlite`: the SQLite form, where deriving it is not enough (an exact sum of money)."""
         self.postgres = sql
-        self.sqlite = to_sqlite(sql)
+        self.sqlite = to_sqlite(sqlite if sqlite is not None else sql)
+
+
+def exact_sum(column: str) -> tuple[str, str]:
+    """SUM of a money column, exact on both databases: PostgreSQL sums NUMERIC; SQLite, whose
+    money is text and whose SUM of decimals is a float, sums ten-thousandths as integers (money
+    has at most 4 decimals; exact up to 9 x 10^14) and the caller divides by 10,000."""
+    return f"SUM({column})", f"SUM(CAST(ROUND(CAST({column} AS REAL) * 10000) AS INTEGER))"
 
 
 @cache

@@ -327,3 +327,16 @@ webhook_deliveries = sa.Table(
     ),
     sa.Index("ix_webhook_deliveries_endpoint_id_seq", "endpoint_id", "seq"),
 )
+
+# Admin console sign-ins (invoicing/console). The cookie holds the session's secret; only its
+# SHA-256 is stored. A session ends at sign-out, at expiry, or when its token is revoked.
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column("secret_hash", sa.String(64), primary_key=True),
+    sa.Column("token_id", Id, sa.ForeignKey("tokens.id"), nullable=False, index=True),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False, index=True),
+    sa.Column("ended_at", Timestamp, nullable=True),
+)

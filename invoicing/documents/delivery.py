@@ -98,7 +98,7 @@ async def load(database: Database, kind: Kind, id: str, settings: Settings) -> I
     return dataclasses.replace(document, factur_x=build_cii(data, profile="en16931"))
 
 
-async def pdf_response(request: Request, kind: Kind, id: str) -> Response:
+async def pdf_response(request: Request, kind: Kind, id: str, *, inline: bool = False) -> Response:
     settings: Settings = request.app.state.settings
     document = await load(context.database(request), kind, id, settings)
     pdf = await renderer_for(request)(document)
@@ -106,7 +106,9 @@ async def pdf_response(request: Request, kind: Kind, id: str) -> Response:
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={
+            "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{name}"'
+        },
     )
 
 

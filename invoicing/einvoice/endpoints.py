@@ -21,7 +21,7 @@ _XML: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _einvoice(
+async def einvoice_response(
     request: Request, kind: delivery.Kind, id: str, syntax: str, profile: Profile
 ) -> Response:
     """The document as `syntax` ("ubl" or "cii") in `profile`, or 422 for what it lacks."""
@@ -53,7 +53,7 @@ async def _einvoice(
 async def get_invoice_ubl(
     request: Request, invoice_id: str, profile: Literal["peppol", "xrechnung"] = "peppol"
 ) -> Response:
-    return await _einvoice(request, delivery.INVOICES, invoice_id, "ubl", profile)
+    return await einvoice_response(request, delivery.INVOICES, invoice_id, "ubl", profile)
 
 
 @router.get(
@@ -65,7 +65,7 @@ async def get_invoice_ubl(
 async def get_credit_note_ubl(
     request: Request, credit_note_id: str, profile: Literal["peppol", "xrechnung"] = "peppol"
 ) -> Response:
-    return await _einvoice(request, delivery.CREDIT_NOTES, credit_note_id, "ubl", profile)
+    return await einvoice_response(request, delivery.CREDIT_NOTES, credit_note_id, "ubl", profile)
 
 
 @router.get(
@@ -77,7 +77,7 @@ async def get_credit_note_ubl(
 async def get_invoice_cii(
     request: Request, invoice_id: str, profile: Literal["en16931", "xrechnung"] = "en16931"
 ) -> Response:
-    return await _einvoice(request, delivery.INVOICES, invoice_id, "cii", profile)
+    return await einvoice_response(request, delivery.INVOICES, invoice_id, "cii", profile)
 
 
 @router.get(
@@ -89,4 +89,4 @@ async def get_invoice_cii(
 async def get_credit_note_cii(
     request: Request, credit_note_id: str, profile: Literal["en16931", "xrechnung"] = "en16931"
 ) -> Response:
-    return await _einvoice(request, delivery.CREDIT_NOTES, credit_note_id, "cii", profile)
+    return await einvoice_response(request, delivery.CREDIT_NOTES, credit_note_id, "cii", profile)

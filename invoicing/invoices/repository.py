@@ -6,7 +6,7 @@ from functools import cache
 
 from invoicing.core.ids import is_id
 from invoicing.db.base import Connection, Row
-from invoicing.db.query import Insert, Query, placeholders
+from invoicing.db.query import Insert, Query, exact_sum, placeholders
 
 _COLUMNS = (
     "seq, id, entity_id, number, order_id, currency, issue_date, due_date, delivery_date, "
@@ -67,6 +67,8 @@ class Filters:
     status: str | None = None
     number: str | None = None
     overdue: bool | None = None
+    # Text anywhere in the customer's copy (name, email, VAT id, address), any case.
+    customer: str | None = None
 
 
 @cache
@@ -79,6 +81,8 @@ def _page(filters: tuple[str, ...]) -> Query:
             where.append(f"CAST(amount_due AS NUMERIC) > 0 AND due_date < ${index}")
         elif name == "not_overdue":
             where.append(f"NOT (CAST(amount_due AS NUMERIC) > 0 AND due_date < ${index})")
+        elif name == "customer":
+            where.append(f"LOWER(customer) LIKE ${index} ESCAPE '!'")
         else:
             where.append(f"{name} = ${index}")
     return Query(
@@ -144,6 +148,12 @@ async def page(
     if filters.overdue is not None:
         names.append("overdue" if filters.overdue else "not_overdue")
         values.append(today)
+    if filters.customer:
+        if not filters.customer.isprintable():
+            return []
+        escaped = filters.customer.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+        names.append("customer")
+        values.append(f"%{escaped}%")
     return await connection.fetch(_page(tuple(names)), before, limit, *values)
 
 
@@ -205,3 +215,39 @@ async def recent_mail_times(
     datetimes from PostgreSQL, ISO 8601 text from SQLite."""
     rows = await connection.fetch(_RECENT_MAIL_TIMES, invoice_id, since, limit)
     return [row["sent_at"] for row in rows]
+
+
+_pg_due, _sqlite_due = exact_sum("amount_due")
+_DUE_SQL = (
+    "SELECT currency, COUNT(*) AS count, {due} AS due, "
+    "SUM(CASE WHEN due_date < $1 THEN 1 ELSE 0 END) AS overdue_count, "
+    "{overdue} AS overdue FROM invoices WHERE CAST(amount_due AS NUMERIC) > 0 "
+    "GROUP BY currency ORDER BY currency"
+)
+_DUE_TOTALS = Query(
+    _DUE_SQL.format(
+        due=_pg_due,
+        overdue="SUM(CASE WHEN due_date < $1 THEN amount_due ELSE 0 END)",
+    ),
+    sqlite=_DUE_SQL.format(
+        due=_sqlite_due,
+        overdue=exact_sum("CASE WHEN due_date < $1 THEN amount_due ELSE '0' END")[1],
+    ),
+)
+
+
+async def due_totals(connection: Connection, today: date) -> list[dict[str, object]]:
+    """Per currency: how many invoices have something due and how much, and of those how many
+    and how much are overdue (exact decimals on both databases)."""
+    rows = await connection.fetch(_DUE_TOTALS, today)
+    scale = Decimal(10000) if connection.dialect == "sqlite" else Decimal(1)
+    return [
+        {
+            "currency": row["currency"],
+            "count": row["count"],
+            "due": Decimal(row["due"]) / scale,
+            "overdue_count": row["overdue_count"],
+            "overdue": Decimal(row["overdue"]) / scale,
+        }
+        for row in rows
+    ]

@@ -1,7 +1,9 @@
+from datetime import date
+from decimal import Decimal
 from functools import cache
 
 from invoicing.db.base import Connection, Row
-from invoicing.db.query import Insert, Query, placeholders
+from invoicing.db.query import Insert, Query, exact_sum, placeholders
 
 INSERT_PAYMENT = Insert(
     "payments",
@@ -32,3 +34,20 @@ async def of_invoices(connection: Connection, invoice_ids: list[str]) -> list[Ro
     if not invoice_ids:
         return []
     return await connection.fetch(_of_invoices(len(invoice_ids)), *invoice_ids)
+
+
+_PAID_SINCE = Query(
+    "SELECT currency, COUNT(*) AS count, {} AS paid FROM payments WHERE paid_at >= $1 "
+    "GROUP BY currency ORDER BY currency".format(exact_sum("amount")[0]),
+    sqlite="SELECT currency, COUNT(*) AS count, {} AS paid FROM payments WHERE paid_at >= $1 "
+    "GROUP BY currency ORDER BY currency".format(exact_sum("amount")[1]),
+)
+
+
+async def paid_since(connection: Connection, since: date) -> list[dict[str, object]]:
+    """Per currency: the payments received on or after `since`, counted and summed exactly."""
+    scale = Decimal(10000) if connection.dialect == "sqlite" else Decimal(1)
+    return [
+        {"currency": row["currency"], "count": row["count"], "paid": Decimal(row["paid"]) / scale}
+        for row in await connection.fetch(_PAID_SINCE, since)
+    ]

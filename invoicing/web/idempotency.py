@@ -59,6 +59,18 @@ async def expire_keys_forever(database: Database, interval: float = EXPIRY_INTER
         await asyncio.sleep(interval)
 
 
+async def claim_once(connection: Connection, token_id: str, key: str) -> bool:
+    """Claim `key` for `token_id` inside the caller's transaction: False when it was claimed in
+    the last 24 hours (a form submitted twice: the second must create nothing)."""
+    if not 1 <= len(key) <= 255:
+        return False
+    moment = now()
+    claimed = await connection.fetchval(_CLAIM, token_id, key, "form", moment, moment - RETENTION)
+    if claimed is not None:
+        await connection.execute(_COMPLETE, token_id, key, 303, "")
+    return claimed is not None
+
+
 class _KeyTaken(Exception):
     pass
 

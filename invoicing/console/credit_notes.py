@@ -1,0 +1,3 @@
+from invoicing.console.routing import console_router
+
+router = console_router()

@@ -1,0 +1,57 @@
+"""Console tests over HTTP (the browser tests are in test_browser.py): a signed-in client."""
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import create_token
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "the page has no form with a CSRF token"
+    return match.group(1)
+
+
+def replace_cookie(client: TestClient, value: str) -> None:
+    """Put `value` in the session cookie's place (as a saved or altered copy would be)."""
+    [cookie] = [c for c in client.cookies.jar if c.name == "invoicing_console"]
+    client.cookies.clear()
+    client.cookies.set("invoicing_console", value, domain=cookie.domain, path=cookie.path)
+
+
+class Console:
+    """The test client signed in to /admin."""
+
+    def __init__(self, client: TestClient, secret: str) -> None:
+        self.client = client
+        self.secret = secret
+
+    def sign_in(self, secret: str | None = None) -> Any:
+        form = self.client.get("/admin/sign-in")
+        return self.client.post(
+            "/admin/sign-in",
+            data={"token": secret or self.secret, "csrf": csrf_of(form.text), "next": "/admin"},
+            follow_redirects=False,
+        )
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, follow_redirects=False, **kwargs)
+
+    def post(self, path: str, data: dict[str, str], *, from_page: str | None = None) -> Any:
+        """Submit a form as the page at `from_page` (default: `path`'s page) carries it."""
+        html = self.client.get(from_page or path.rsplit("/", 1)[0]).text
+        return self.client.post(path, data={"csrf": csrf_of(html), **data}, follow_redirects=False)
+
+
+@pytest.fixture
+def console(client: TestClient) -> Console:
+    _, secret = create_token(client, "Bookkeeper", "admin")
+    signed_in = Console(client, secret)
+    response = signed_in.sign_in()
+    assert response.status_code == 303, response.text
+    return signed_in
