@@ -8,6 +8,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -202,3 +204,33 @@ class Clients:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def list_all(client: httpx.Client, path: str, **params: Any) -> list[dict[str, Any]]:
+    """Every row of a list endpoint, page by page."""
+    rows: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        query = {"limit": 100, **params, **({"cursor": cursor} if cursor else {})}
+        response = client.get(path, params=query)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        rows.extend(body["data"])
+        cursor = body["nextCursor"]
+        if cursor is None:
+            return rows
+
+
+def concurrently(
+    calls: list[Callable[[], httpx.Response]], workers: int = 24
+) -> list[httpx.Response]:
+    """Run every call from a thread pool, released together by a barrier per batch."""
+    barrier = threading.Barrier(min(workers, len(calls)))
+
+    def go(call: Callable[[], httpx.Response], index: int) -> httpx.Response:
+        if index < barrier.parties:
+            barrier.wait(timeout=30)
+        return call()
+
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(go, calls, range(len(calls))))

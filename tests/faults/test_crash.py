@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.helpers import line, order_body
-from tests.servers import Clients, Server, make_token
+from tests.servers import Clients, Server, list_all, make_token
 
 pytestmark = pytest.mark.slow
 
@@ -29,21 +29,6 @@ GIVE_UP = 30.0  # one request retried this long without an answer fails the test
 
 def _d(value: Any) -> Decimal:
     return Decimal(str(value))
-
-
-def list_all(client: httpx.Client, path: str, **params: Any) -> list[dict[str, Any]]:
-    """Every row of a list endpoint, page by page."""
-    rows: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        query = {"limit": 100, **params, **({"cursor": cursor} if cursor else {})}
-        response = client.get(path, params=query)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        rows.extend(body["data"])
-        cursor = body["nextCursor"]
-        if cursor is None:
-            return rows
 
 
 class Load:

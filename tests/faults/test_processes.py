@@ -2,10 +2,8 @@
 stay gapless and unique, an order is never over-invoiced, one idempotency key makes one invoice,
 and nothing answers 5xx (SQLite's "database is locked" included)."""
 
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -14,11 +12,9 @@ import pytest
 
 from tests.faults.conftest import reset
 from tests.helpers import line, order_body
-from tests.servers import Clients, Server
+from tests.servers import Clients, Server, concurrently
 
 pytestmark = pytest.mark.slow
-
-WORKERS = 24
 
 
 def _all_5xx(responses: list[httpx.Response]) -> list[str]:
@@ -27,21 +23,6 @@ def _all_5xx(responses: list[httpx.Response]) -> list[str]:
         for r in responses
         if r.status_code >= 500
     ]
-
-
-def _run_concurrently(
-    calls: list[Callable[[], httpx.Response]], workers: int = WORKERS
-) -> list[httpx.Response]:
-    """Run every call from a thread pool, released together by a barrier per batch."""
-    barrier = threading.Barrier(min(workers, len(calls)))
-
-    def go(call: Callable[[], httpx.Response], index: int) -> httpx.Response:
-        if index < barrier.parties:
-            barrier.wait(timeout=30)
-        return call()
-
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(go, calls, range(len(calls))))
 
 
 @pytest.fixture
@@ -65,7 +46,7 @@ def _create_order(clients: Clients, url: str, **overrides: Any) -> dict[str, Any
 
 def test_200_concurrent_creates_across_two_processes_are_numbered_1_to_200(two: Any) -> None:
     urls, clients = two
-    orders = _run_concurrently(
+    orders = concurrently(
         [
             (lambda i=i: clients.get(urls[i % 2]).post("/orders", json=order_body()))
             for i in range(200)
@@ -75,7 +56,7 @@ def test_200_concurrent_creates_across_two_processes_are_numbered_1_to_200(two: 
     assert [r.status_code for r in orders] == [201] * 200
     order_ids = [r.json()["data"]["id"] for r in orders]
 
-    responses = _run_concurrently(
+    responses = concurrently(
         [
             (
                 lambda i=i, order_id=order_id: clients.get(urls[i % 2]).post(
@@ -100,7 +81,7 @@ def test_200_concurrent_creates_across_two_processes_are_numbered_1_to_200(two: 
 def test_30_concurrent_full_invoices_of_one_order_make_exactly_one(two: Any) -> None:
     urls, clients = two
     order = _create_order(clients, urls[0])
-    responses = _run_concurrently(
+    responses = concurrently(
         [
             (lambda i=i: clients.get(urls[i % 2]).post("/invoices", json={"orderId": order["id"]}))
             for i in range(30)
@@ -154,9 +135,9 @@ def test_competing_partial_invoices_never_exceed_the_order(two: Any) -> None:
         )
         for i in range(40)
     ]
-    responses = _run_concurrently(calls)
+    responses = concurrently(calls)
     # Then the rest, whatever it is, from both at once: exactly one takes it.
-    rest = _run_concurrently(
+    rest = concurrently(
         [
             (lambda i=i: clients.get(urls[i % 2]).post("/invoices", json={"orderId": order["id"]}))
             for i in range(6)
@@ -191,7 +172,7 @@ def test_one_idempotency_key_from_20_concurrent_requests_makes_one_invoice(two: 
     urls, clients = two
     order = _create_order(clients, urls[0])
     body = {"orderId": order["id"], "metaFields": [{"key": "po", "value": "PO-77"}]}
-    responses = _run_concurrently(
+    responses = concurrently(
         [
             (
                 lambda i=i: clients.get(urls[i % 2]).post(

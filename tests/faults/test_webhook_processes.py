@@ -7,8 +7,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +16,10 @@ import pytest
 
 from tests.helpers import line, order_body
 from tests.receivers import Received, Receiver, receiving
-from tests.servers import Clients, Server, make_token, start_all
+from tests.servers import Clients, Server, concurrently, list_all, make_token, start_all
 
 pytestmark = pytest.mark.slow
 
-WORKERS = 24
 DELIVERED_WITHIN = 60.0  # seconds for every event to reach the receiver
 PRIVATE = {"INVOICING_WEBHOOK_ALLOW_PRIVATE": "true"}  # the receiver is on 127.0.0.1
 FULLY_INVOICED = "Order is already fully invoiced"
@@ -49,21 +47,6 @@ def _add_endpoint(client: httpx.Client, url: str, events: list[str]) -> dict[str
     return endpoint
 
 
-def _list_all(client: httpx.Client, path: str) -> list[dict[str, Any]]:
-    """Every row of a keyset list, page by page."""
-    rows: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        params: dict[str, Any] = {"limit": 100, **({"cursor": cursor} if cursor else {})}
-        response = client.get(path, params=params)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        rows.extend(body["data"])
-        cursor = body["nextCursor"]
-        if cursor is None:
-            return rows
-
-
 def _settled_deliveries(
     client: httpx.Client, endpoint_id: str, count: int, timeout: float = DELIVERED_WITHIN
 ) -> list[dict[str, Any]]:
@@ -71,7 +54,7 @@ def _settled_deliveries(
     is due any more, so no process can send anything after this)."""
     deadline = time.monotonic() + timeout
     while True:
-        deliveries = _list_all(client, f"/webhooks/{endpoint_id}/deliveries")
+        deliveries = list_all(client, f"/webhooks/{endpoint_id}/deliveries")
         statuses = Counter(d["status"] for d in deliveries)
         if len(deliveries) >= count and statuses["pending"] == 0:
             return deliveries
@@ -114,21 +97,6 @@ def _no_5xx(responses: list[httpx.Response], servers: list[Server]) -> None:
         raise AssertionError(f"{len(failed)} x 5xx, first: {failed[:3]}\nlogs:\n{logs}")
 
 
-def _concurrently(
-    calls: list[Callable[[], httpx.Response]], workers: int = WORKERS
-) -> list[httpx.Response]:
-    """Every call from a thread pool, the first batch released together by a barrier."""
-    barrier = threading.Barrier(min(workers, len(calls)))
-
-    def go(call: Callable[[], httpx.Response], index: int) -> httpx.Response:
-        if index < barrier.parties:
-            barrier.wait(timeout=30)
-        return call()
-
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(go, calls, range(len(calls))))
-
-
 INVOICES = 500
 ORDERS = 100  # each of 5 widgets, invoiced one widget at a time: 5 invoices per order
 SPENT_ORDERS = 20  # fully invoiced before the endpoint exists
@@ -163,7 +131,7 @@ def test_two_processes_deliver_each_committed_invoice_once_and_nothing_for_refus
                 spent.append(order["id"])
 
             endpoint = _add_endpoint(client(0), receiver.url(), ["invoice.created"])
-            orders = _concurrently(
+            orders = concurrently(
                 [
                     (
                         lambda i=i: client(i).post(
@@ -193,7 +161,7 @@ def test_two_processes_deliver_each_committed_invoice_once_and_nothing_for_refus
             random.Random(11).shuffle(calls)
 
             create_started = time.monotonic()
-            responses = _concurrently(
+            responses = concurrently(
                 [
                     (lambda i=i, body=body: client(i).post("/invoices", json=body))
                     for i, (_, _, body) in enumerate(calls)
@@ -364,7 +332,7 @@ def test_an_event_committed_just_before_kill_9_is_delivered_after_the_restart(
             restarted_at = time.monotonic()
             server.start()  # the same database, a new process (and port)
             client = clients.get(server.url)
-            invoices = {i["id"]: i for i in _list_all(client, "/invoices")}
+            invoices = {i["id"]: i for i in list_all(client, "/invoices")}
             # Every acknowledged invoice committed; a cut request's may have too.
             assert set(acknowledged) <= set(invoices)
             for invoice_id, invoice in acknowledged.items():
