@@ -56,7 +56,12 @@ class ConsoleRoute(APIRoute):
             except AppError as error:
                 session = getattr(request.state, "session", None)
                 return page(
-                    request, "error.html", session, status=error.status, message=error.message
+                    request,
+                    "error.html",
+                    session,
+                    status=error.status,
+                    message=error.message,
+                    details=error.errors or [],
                 )
             except DatabaseUnavailable:
                 session = getattr(request.state, "session", None)

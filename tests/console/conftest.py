@@ -17,6 +17,23 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
+def field_error(html: str, name: str) -> str:
+    """The error shown next to the input `name` (which the input names in aria-describedby)."""
+    escaped = re.escape(name)
+    assert re.search(rf'name="{escaped}"[^>]*aria-describedby="[^"]*e-{escaped}"', html, re.S), (
+        f"{name} does not point to an error"
+    )
+    match = re.search(rf'id="e-{escaped}" class="error">([^<]*)<', html)
+    assert match, f"no error next to {name}"
+    return match.group(1)
+
+
+def form_key(html: str) -> str:
+    match = re.search(r'name="key" value="([^"]+)"', html)
+    assert match, "the form has no one-time key"
+    return match.group(1)
+
+
 def replace_cookie(client: TestClient, value: str) -> None:
     """Put `value` in the session cookie's place (as a saved or altered copy would be)."""
     [cookie] = [c for c in client.cookies.jar if c.name == "invoicing_console"]
