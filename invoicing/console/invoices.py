@@ -1,6 +1,7 @@
 """Invoices: find them; see one with its PDF; send it, record a payment, issue a credit note,
 download its PDF and e-invoices."""
 
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
@@ -20,11 +21,13 @@ from invoicing.console.common import (
 from invoicing.console.render import page
 from invoicing.console.routing import Console, console_router
 from invoicing.core.errors import AppError, ValidationFailed
+from invoicing.core.money import number
 from invoicing.credit_notes import repository as credit_note_rows
 from invoicing.credit_notes import service as credit_notes
 from invoicing.credit_notes.schemas import CreditNoteCreate
 from invoicing.documents import delivery
 from invoicing.einvoice.endpoints import einvoice_response
+from invoicing.invoices import repository as invoice_rows
 from invoicing.invoices import service as invoices
 from invoicing.invoices.repository import Filters
 from invoicing.payments import service as payments
@@ -91,6 +94,10 @@ async def _detail(
         notes = await credit_note_rows.page(
             connection, FIRST_PAGE, 100, credit_note_rows.Filters(invoice_id=invoice["id"])
         )
+        left_to_credit = {
+            line["id"]: number(Decimal(line["quantity"]) - Decimal(line["credited_quantity"]))
+            for line in await invoice_rows.lines(connection, invoice["id"])
+        }
     return page(
         request,
         "invoice.html",
@@ -98,6 +105,7 @@ async def _detail(
         status=status,
         invoice=invoice,
         credit_notes=notes,
+        left_to_credit=left_to_credit,
         errors=errors or {},
         form=form,
         key=new_form_key(),

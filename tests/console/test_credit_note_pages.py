@@ -56,7 +56,10 @@ def test_the_credit_note_page(console, api):
     assert "Not sent yet" in html
     for kind in ("pdf", "ubl", "cii"):
         assert f'href="/admin/credit-notes/{note["id"]}/{kind}"' in html
-    assert f'<iframe class="pdf" src="/admin/credit-notes/{note["id"]}/pdf?inline=true"' in html
+    assert (
+        f'<iframe class="pdf" src="/admin/credit-notes/{note["id"]}/pdf?inline=true'
+        "#navpanes=0&amp;view=FitH" in html
+    )
     assert '<label for="f-to">Recipient</label>' in html and ">Send credit note</button>" in html
     invoice_page = console.get(f"/admin/invoices/{invoice['id']}").text
     assert f'href="/admin/credit-notes/{note["id"]}"' in invoice_page

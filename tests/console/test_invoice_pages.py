@@ -29,7 +29,7 @@ def test_the_invoice_page(console, api):
     assert "Acme GmbH" in html and "Widget" in html
     assert invoice["total"] == 649.18  # 30 x 19.99 = 599.70, + 8.25 % tax = 49.48
     assert "$649.18" in html and "$49.48" in html
-    assert f'src="/admin/invoices/{invoice["id"]}/pdf?inline=true"' in html
+    assert f'src="/admin/invoices/{invoice["id"]}/pdf?inline=true#navpanes=0&amp;view=FitH"' in html
     pdf = console.get(f"/admin/invoices/{invoice['id']}/pdf?inline=true")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert pdf.headers["content-disposition"].startswith("inline;")
@@ -103,6 +103,9 @@ def test_issuing_a_credit_note(console, api):
     [note] = api.get(f"/credit-notes?invoiceId={invoice['id']}").json()["data"]
     assert note["total"] == 10 and note["reason"] == "One came back"
     assert [(li["name"], li["quantity"]) for li in note["lineItems"]] == [("Widget", 1)]
+    page = console.get(f"/admin/invoices/{invoice['id']}").text
+    left = re.findall(r'<td class="num">([0-9.]+)</td>\s*<td class="num"><input id="credit-', page)
+    assert left == ["2", "1"]  # of the Widgets 1 is credited already; the Gadget is untouched
 
 
 def test_credit_note_errors_are_the_apis(console, api):
