@@ -62,9 +62,7 @@ class Authenticate:
 
 
 def _public(path: str) -> bool:
-    return (
-        path in PUBLIC_PATHS or path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
-    )
+    return path in PUBLIC_PATHS or path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
 
 
 def _shared_connection(database: Database, scope: Scope) -> AbstractAsyncContextManager[None]:

@@ -3,8 +3,9 @@ all or part of it."""
 
 import re
 from decimal import Decimal
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
+from fastapi import Query
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -21,7 +22,8 @@ from invoicing.console.common import (
 from invoicing.console.render import page
 from invoicing.console.routing import Console, console_router
 from invoicing.console.sessions import Session
-from invoicing.core.errors import AppError, ValidationFailed
+from invoicing.core.errors import AppError, NotFound, ValidationFailed
+from invoicing.core.ids import is_id
 from invoicing.core.money import number
 from invoicing.credit_notes import repository as credit_note_rows
 from invoicing.invoices import service as invoices
@@ -45,13 +47,23 @@ async def order_list(
     request: Request,
     session: Console,
     status: OrderStatus | Literal[""] = "",
+    q: Annotated[str, Query(max_length=200)] = "",
     cursor: str | None = None,
 ) -> Response:
+    """`q`: an order's id, else any text of its customer's."""
+    text = q.strip()
     async with context.database(request).read() as connection:
-        found, next_cursor = page_items(
-            await orders.list_page(connection, PAGE_SIZE, cursor, status or None)
-        )
-    values = {"status": status}
+        found, next_cursor = [], None
+        if is_id(text) and cursor is None:
+            try:
+                found = [exact(await orders.get(connection, text))]
+            except NotFound:
+                found = []
+        if not found:
+            found, next_cursor = page_items(
+                await orders.list_page(connection, PAGE_SIZE, cursor, status or None, text or None)
+            )
+    values = {"status": status, "q": text}
     return page(
         request,
         "orders.html",
@@ -60,7 +72,7 @@ async def order_list(
         next_cursor=next_cursor,
         values=values,
         statuses=STATUSES,
-        filtered=bool(status),
+        filtered=bool(status or text),
         notice=notice_of(request),
     )
 

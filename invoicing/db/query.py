@@ -39,6 +39,13 @@ def exact_sum(column: str) -> tuple[str, str]:
     return f"SUM({column})", f"SUM(CAST(ROUND(CAST({column} AS REAL) * 10000) AS INTEGER))"
 
 
+def contains(text: str) -> str:
+    """A LIKE pattern (with `ESCAPE '!'`) for `text` anywhere in a lower-cased column, its own %
+    and _ taken literally."""
+    escaped = text.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
+
+
 @cache
 def placeholders(count: int, start: int = 1) -> str:
     """`$1, $2, $3` for an IN list of `count` values (statements are cached per length)."""

@@ -6,7 +6,7 @@ from functools import cache
 
 from invoicing.core.ids import is_id
 from invoicing.db.base import Connection, Row
-from invoicing.db.query import Insert, Query, exact_sum, placeholders
+from invoicing.db.query import Insert, Query, contains, exact_sum, placeholders
 
 _COLUMNS = (
     "seq, id, entity_id, number, order_id, currency, issue_date, due_date, delivery_date, "
@@ -151,9 +151,8 @@ async def page(
     if filters.customer:
         if not filters.customer.isprintable():
             return []
-        escaped = filters.customer.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
         names.append("customer")
-        values.append(f"%{escaped}%")
+        values.append(contains(filters.customer))
     return await connection.fetch(_page(tuple(names)), before, limit, *values)
 
 

@@ -3,7 +3,7 @@ from functools import cache
 from typing import Any
 
 from invoicing.db.base import Connection, Row
-from invoicing.db.query import Insert, Query, placeholders
+from invoicing.db.query import Insert, Query, contains, placeholders
 
 _ORDER_COLUMNS = (
     "seq, id, customer_name, customer_email, customer, deliver_to, currency, subtotal, taxes, "
@@ -34,10 +34,22 @@ INSERT_LINE = Insert(
 _GET = Query(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = $1")
 _LOCK = Query(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE")
 _LINES = Query(f"SELECT {_LINE_COLUMNS} FROM order_lines WHERE order_id = $1 ORDER BY position")
-_PAGE = Query(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE seq < $1 ORDER BY seq DESC LIMIT $2")
-_PAGE_BY_STATUS = Query(
-    f"SELECT {_ORDER_COLUMNS} FROM orders WHERE status = $3 AND seq < $1 ORDER BY seq DESC LIMIT $2"
-)
+
+
+@cache
+def _page(by_status: bool, by_customer: bool) -> Query:
+    """A keyset page, `$1` the seq to start below, `$2` the limit, then the filters given."""
+    where = ["seq < $1"]
+    if by_status:
+        where.append(f"status = ${len(where) + 2}")
+    if by_customer:
+        where.append(f"LOWER(customer) LIKE ${len(where) + 2} ESCAPE '!'")
+    return Query(
+        f"SELECT {_ORDER_COLUMNS} FROM orders WHERE {' AND '.join(where)} "
+        "ORDER BY seq DESC LIMIT $2"
+    )
+
+
 _UPDATE_LINE = Query(
     "UPDATE order_lines SET invoiced_quantity = $2, invoiced_amount = $3 WHERE id = $1"
 )
@@ -67,10 +79,16 @@ async def lines(connection: Connection, order_id: str) -> list[Row]:
     return await connection.fetch(_LINES, order_id)
 
 
-async def page(connection: Connection, before: int, limit: int, status: str | None) -> list[Row]:
-    if status is None:
-        return await connection.fetch(_PAGE, before, limit)
-    return await connection.fetch(_PAGE_BY_STATUS, before, limit, status)
+async def page(
+    connection: Connection, before: int, limit: int, status: str | None, customer: str | None = None
+) -> list[Row]:
+    """`customer`: text anywhere in the customer (name, email, VAT id, address), any case."""
+    if customer is not None and not customer.isprintable():
+        return []  # no customer holds a control character, and a NUL would be an error
+    values = [v for v in (status, None if customer is None else contains(customer)) if v]
+    return await connection.fetch(
+        _page(status is not None, customer is not None), before, limit, *values
+    )
 
 
 async def lines_of(connection: Connection, order_ids: list[str]) -> list[Row]:

@@ -97,10 +97,14 @@ async def get(connection: Connection, order_id: str) -> dict[str, Any]:
 
 
 async def list_page(
-    connection: Connection, limit: int, cursor: str | None, status: str | None
+    connection: Connection,
+    limit: int,
+    cursor: str | None,
+    status: str | None,
+    customer: str | None = None,
 ) -> bytes:
     async def fetch(before: int, count: int) -> list[Row]:
-        return await repository.page(connection, before, count, status)
+        return await repository.page(connection, before, count, status, customer)
 
     async def render(rows: list[Row]) -> list[dict[str, Any]]:
         lines_by_order: dict[str, list[Row]] = defaultdict(list)

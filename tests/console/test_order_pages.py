@@ -298,3 +298,18 @@ def test_invoicing_nothing_is_refused(console, api):
     assert response.status_code == 400
     assert "lineItems: give a quantity to invoice on a line" in response.text
     assert api.get("/invoices", params={"orderId": order["id"]}).json()["data"] == []
+
+
+def test_the_list_finds_orders_by_customer_or_id(console, api):
+    acme = create_order(api)
+    bolt = create_order(api, customer={"name": "Bolt & Nut Ltd", "email": "ap@bolt.example"})
+
+    def listed(query: str) -> list[str]:
+        html = console.get(f"/admin/orders{query}").text
+        return re.findall(r'href="/admin/orders/([0-9a-f]{24})"', html)
+
+    assert listed("?q=bolt") == [bolt["id"]]  # any case, any part of the customer
+    assert listed("?q=billing%40acme") == [acme["id"]]
+    assert listed(f"?q={acme['id']}") == [acme["id"]]
+    assert listed("?q=50%25") == []  # a LIKE wildcard is taken literally
+    assert listed("?q=bolt&status=invoiced") == []
