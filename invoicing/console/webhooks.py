@@ -229,6 +229,16 @@ async def delete_webhook(request: Request, session: Console, endpoint_id: str) -
     return done(request, "/admin/webhooks", f"Webhook endpoint {endpoint['url']} deleted")
 
 
+@router.post("/webhooks/{endpoint_id}/retry-failed")
+async def retry_failed(request: Request, session: Console, endpoint_id: str) -> Response:
+    await forms.read(request, session.csrf)
+    async with context.database(request).write() as connection:
+        count = await service.retry_failed(connection, endpoint_id)
+    _wake(request)
+    notice = f"{count} failed deliver{'y' if count == 1 else 'ies'} queued again"
+    return done(request, f"/admin/webhooks/{endpoint_id}", notice)
+
+
 @router.post("/webhooks/{endpoint_id}/deliveries/{event_id}/retry")
 async def retry_delivery(
     request: Request, session: Console, endpoint_id: str, event_id: str

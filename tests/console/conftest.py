@@ -8,6 +8,9 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import create_token
 
+# The webhook tests' fixtures, for the console's webhook pages.
+from tests.webhooks.conftest import clock, driver, public_only_app, receiver  # noqa: F401
+
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 

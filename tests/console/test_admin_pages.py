@@ -3,21 +3,15 @@ browser would (every field the page carries, the changed ones changed), checked 
 
 import html
 import re
-from collections.abc import Iterator
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from invoicing.app import create_app
-from invoicing.config import Settings
-from tests.conftest import Api, create_token
+from invoicing.db.query import Query
+from tests.conftest import Api, create_token, run
 from tests.console.conftest import Console, field_error
 from tests.helpers import SELLER
-from tests.receivers import Receiver, receiving
-from tests.webhooks.conftest import Clock, Driver
 
 SECRET = re.compile(r'class="secret" id="new-secret">([^<]+)<')
 NOT_AGAIN = "it will not be shown again"
@@ -99,28 +93,6 @@ def notice_after(console: Console, response: Any) -> str:
     match = re.search(r'class="notice" role="status">([^<]*)<', page)
     assert match, "no notice"
     return html.unescape(match.group(1))
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    yield from receiving()
-
-
-@pytest.fixture(scope="session")
-def public_only_app(database_url: str, outbox: Path) -> Iterator[TestClient]:
-    """An app with the default: webhooks only to public addresses (tests/webhooks has one too)."""
-    settings = Settings(
-        database_url=database_url, outbox_dir=outbox, smtp_url=None, webhook_dispatch=False
-    )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as app:
-        yield app
-
-
-@pytest.fixture
-def driver(client: TestClient) -> Iterator[Driver]:
-    driver = Driver(client, Clock())
-    yield driver
-    driver.close()
 
 
 def endpoint_id_of(page: str) -> str:
@@ -323,11 +295,11 @@ def test_deliveries_come_fifty_to_a_page(console, api):
         assert api.post(f"/webhooks/{endpoint_id}/test").status_code == 202
     detail = f"/admin/webhooks/{endpoint_id}"
     first = console.get(detail).text
-    assert first.count("/retry") == 50
+    assert first.count('/retry"') == 50
     older = re.search(r'href="(\?cursor=[^"]+)" rel="next"', first)
     assert older
     second = console.get(detail + html.unescape(older.group(1))).text
-    assert second.count("/retry") == 1 and 'rel="next"' not in second
+    assert second.count('/retry"') == 1 and 'rel="next"' not in second
 
 
 def test_rotate_the_secret(console, receiver, driver):
@@ -464,3 +436,25 @@ def test_forms_without_their_csrf_token_are_refused(console, api, client):
     assert kept == {k: v for k, v in endpoint.items() if k != "secret"}
     assert len(api.get(f"/webhooks/{endpoint['id']}/deliveries").json()["data"]) == 1
     assert api.get("/seller").json()["data"]["updatedAt"] is None
+
+
+_GIVE_UP = Query("UPDATE webhook_deliveries SET next_attempt_at = NULL WHERE endpoint_id = $1")
+
+
+def test_retry_every_failed_delivery(console, api, client, receiver, driver):
+    endpoint_id, _ = create_endpoint(console, receiver.url())
+    detail = f"/admin/webhooks/{endpoint_id}"
+    for _ in range(2):
+        submit(console, detail, f"{detail}/test")
+
+    async def give_up(database):
+        async with database.write() as connection:
+            await connection.execute(_GIVE_UP, endpoint_id)
+
+    run(client, give_up)
+    statuses = {d["status"] for d in api.get(f"/webhooks/{endpoint_id}/deliveries").json()["data"]}
+    assert statuses == {"failed"}
+    response = submit(console, detail, f"{detail}/retry-failed")
+    assert notice_after(console, response) == "2 failed deliveries queued again"
+    assert driver.round() == 2
+    assert len(receiver.received) == 2
