@@ -33,8 +33,8 @@ from invoicing.tokens.endpoints import router as tokens
 from invoicing.web import fastpath, handlers, idempotency, logs, openapi
 from invoicing.web.fastpath import FastPath
 from invoicing.web.middleware import LimitBody, RequestContext
-from invoicing.webhooks.dispatcher import Dispatcher
 from invoicing.webhooks.endpoints import router as webhooks
+from invoicing.webhooks.process import DeliveryProcess
 from invoicing.webhooks.signing import SecretBox
 
 
@@ -57,11 +57,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.collect()
         gc.freeze()
         background = [asyncio.create_task(idempotency.expire_keys_forever(database))]
-        dispatcher = None
+        # Webhooks go out from a child process at a lower CPU priority (invoicing.webhooks.worker).
+        delivery = None
         if settings.webhook_dispatch:
-            dispatcher = Dispatcher(database, settings, secret_box)
-            background.append(asyncio.create_task(dispatcher.run_forever()))
-        app.state.webhook_dispatcher = dispatcher
+            delivery = DeliveryProcess(settings)
+            delivery.start()
+        app.state.webhook_dispatcher = delivery
         try:
             yield
         finally:
@@ -69,8 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            if dispatcher is not None:
-                await dispatcher.close()
+            if delivery is not None:
+                await delivery.close()
             await renderer.close()
             await database.close()
 

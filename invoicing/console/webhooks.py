@@ -23,8 +23,8 @@ from invoicing.console.sessions import Session
 from invoicing.core.errors import AppError
 from invoicing.web import context
 from invoicing.webhooks import service
-from invoicing.webhooks.dispatcher import Dispatcher
 from invoicing.webhooks.events import ALL, EVENT_TYPES
+from invoicing.webhooks.process import wake
 from invoicing.webhooks.schemas import WebhookCreate, WebhookUpdate
 from invoicing.webhooks.signing import SecretBox
 
@@ -44,13 +44,6 @@ ALREADY_ROTATED = (
 def _box(request: Request) -> SecretBox:
     box: SecretBox = request.app.state.secret_box
     return box
-
-
-def _wake(request: Request) -> None:
-    """Let this process's dispatcher look now rather than at its next poll (as the API does)."""
-    dispatcher: Dispatcher | None = request.app.state.webhook_dispatcher
-    if dispatcher is not None:
-        dispatcher.wake()
 
 
 def _fields(form: forms.Form) -> dict[str, Any]:
@@ -180,7 +173,7 @@ async def test_webhook(request: Request, session: Console, endpoint_id: str) -> 
     await forms.read(request, session.csrf)
     async with context.database(request).write() as connection:
         ping = await service.ping(connection, endpoint_id)
-    _wake(request)
+    wake(request)
     return done(request, f"/admin/webhooks/{endpoint_id}", f"Ping {ping['eventId']} queued")
 
 
@@ -201,7 +194,7 @@ async def _switch(
     settings = request.app.state.settings
     async with context.database(request).write() as connection:
         await service.update(connection, endpoint_id, WebhookUpdate(enabled=enabled), settings)
-    _wake(request)
+    wake(request)
     notice = "Webhook endpoint enabled" if enabled else "Webhook endpoint disabled"
     return done(request, f"/admin/webhooks/{endpoint_id}", notice)
 
@@ -234,7 +227,7 @@ async def retry_failed(request: Request, session: Console, endpoint_id: str) -> 
     await forms.read(request, session.csrf)
     async with context.database(request).write() as connection:
         count = await service.retry_failed(connection, endpoint_id)
-    _wake(request)
+    wake(request)
     notice = f"{count} failed deliver{'y' if count == 1 else 'ies'} queued again"
     return done(request, f"/admin/webhooks/{endpoint_id}", notice)
 
@@ -246,6 +239,6 @@ async def retry_delivery(
     await forms.read(request, session.csrf)
     async with context.database(request).write() as connection:
         delivery = await service.retry(connection, endpoint_id, event_id)
-    _wake(request)
+    wake(request)
     notice = f"Delivery of {delivery['eventType']} {delivery['eventId']} queued"
     return done(request, f"/admin/webhooks/{endpoint_id}", notice)

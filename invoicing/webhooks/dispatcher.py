@@ -47,6 +47,20 @@ KEEP_FINISHED = timedelta(days=30)
 PRUNE_EVERY = timedelta(hours=1)
 
 
+class Metrics:
+    """Where the dispatcher's figures go: this process's Prometheus metrics (the default), or the
+    server whose child it runs in (`invoicing.webhooks.worker`)."""
+
+    def attempted(self, outcome: str) -> None:
+        ATTEMPTS.labels(outcome).inc()
+
+    def oldest_pending(self, seconds: float) -> None:
+        OLDEST_PENDING.set(seconds)
+
+    def flush(self) -> None:
+        """The figures of a round are complete."""
+
+
 @dataclass(frozen=True, slots=True)
 class Claimed:
     seq: int
@@ -65,11 +79,13 @@ class Dispatcher:
         *,
         clock: Callable[[], datetime] = now,
         rng: random.Random | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.database = database
         self.box = box
         self.clock = clock
         self.rng = rng or random.Random()
+        self.metrics = metrics or Metrics()
         self.capacity = settings.webhook_concurrency
         self.per_endpoint = settings.webhook_concurrency_per_endpoint
         self.poll_interval = settings.webhook_poll_interval
@@ -182,7 +198,7 @@ class Dispatcher:
         failed: list[tuple[int, datetime | None, int | None, str | None]] = []
         disable: dict[str, str] = {}
         for claimed, outcome in finished:
-            ATTEMPTS.labels(outcome.label).inc()
+            self.metrics.attempted(outcome.label)
             if outcome.delivered:
                 assert outcome.status_code is not None
                 delivered.append((claimed.seq, at, outcome.status_code))
@@ -213,6 +229,7 @@ class Dispatcher:
             await repository.record_failed(connection, failed)
             for endpoint_id, reason in disable.items():
                 await repository.disable(connection, endpoint_id, reason, at)
+        self.metrics.flush()
 
     async def prune(self, *, now: bool = False) -> None:
         """Forget finished deliveries of events over 30 days old, and those events (hourly)."""
@@ -231,7 +248,10 @@ class Dispatcher:
         self._gauge_at = at
         async with self.database.read() as connection:
             oldest = _time(await repository.oldest_pending(connection))
-        OLDEST_PENDING.set(0 if oldest is None else max(0.0, (at - oldest).total_seconds()))
+        self.metrics.oldest_pending(
+            0 if oldest is None else max(0.0, (at - oldest).total_seconds())
+        )
+        self.metrics.flush()
 
 
 def _time(value: Any) -> datetime | None:

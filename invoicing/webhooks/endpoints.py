@@ -11,7 +11,7 @@ from invoicing.web.openapi import body
 from invoicing.web.responses import json_response, success_body
 from invoicing.web.schemas import CreatedEnvelope, Envelope, ListEnvelope, error_responses
 from invoicing.webhooks import service
-from invoicing.webhooks.dispatcher import Dispatcher
+from invoicing.webhooks.process import wake
 from invoicing.webhooks.schemas import (
     DeliveryOut,
     PingOut,
@@ -29,13 +29,6 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 def _box(request: Request) -> SecretBox:
     box: SecretBox = request.app.state.secret_box
     return box
-
-
-def _wake(request: Request) -> None:
-    """Let this process's dispatcher look now rather than at its next poll."""
-    dispatcher: Dispatcher | None = request.app.state.webhook_dispatcher
-    if dispatcher is not None:
-        dispatcher.wake()
 
 
 @router.post(
@@ -80,7 +73,7 @@ async def update_webhook(request: Request, caller: Admin, endpoint_id: str) -> R
     settings = request.app.state.settings
     async with context.database(request).write() as connection:
         endpoint = await service.update(connection, endpoint_id, payload, settings)
-    _wake(request)
+    wake(request)
     return json_response(success_body(endpoint, message="Webhook endpoint updated"))
 
 
@@ -114,7 +107,7 @@ async def rotate_webhook_secret(request: Request, caller: Admin, endpoint_id: st
 async def test_webhook(request: Request, caller: Admin, endpoint_id: str) -> Response:
     async with context.database(request).write() as connection:
         ping = await service.ping(connection, endpoint_id)
-    _wake(request)
+    wake(request)
     return json_response(success_body(ping, message="Ping queued"), 202)
 
 
@@ -146,5 +139,5 @@ async def retry_delivery(
 ) -> Response:
     async with context.database(request).write() as connection:
         delivery = await service.retry(connection, endpoint_id, event_id)
-    _wake(request)
+    wake(request)
     return json_response(success_body(delivery, message="Delivery queued"), 202)

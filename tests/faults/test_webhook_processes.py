@@ -3,7 +3,9 @@ and verified with the `standardwebhooks` library: two processes sharing one outb
 committed invoice.created once and nothing for a refused request, and an event committed just
 before a `kill -9` is delivered, signed, by the restarted process."""
 
+import os
 import random
+import signal
 import threading
 import time
 from collections import Counter
@@ -259,10 +261,11 @@ def test_an_event_committed_just_before_kill_9_is_delivered_after_the_restart(
     The first process must not claim a delivery before it dies: a claim leases it for
     webhook_timeout + 60 s (LEASE_MARGIN), and only once the lease runs out would the restarted
     process try it again, a minute-long test. A smaller INVOICING_WEBHOOK_TIMEOUT would not help
-    (the margin is fixed), so the first process polls once an hour instead: its dispatcher looks
-    for due deliveries when it starts (none then) and is woken early only by PATCH /webhooks,
-    /test and /retry, none of which this test calls. What it committed is then only in the
-    database, and the restarted process, polling every 0.2 s, has to find it there."""
+    (the margin is fixed), so the first process polls once an hour instead: its delivery process
+    looks for due deliveries when it starts (the test waits for that; none then) and is woken
+    early only by PATCH /webhooks, /test and /retry, none of which this test calls. What it
+    committed is then only in the database, and the restarted process, polling every 0.2 s, has
+    to find it there."""
     backend = _backend(fresh_database_url)
     secret = make_token(fresh_database_url, name="webhooks")
     server = Server(
@@ -278,6 +281,7 @@ def test_an_event_committed_just_before_kill_9_is_delivered_after_the_restart(
     with Clients(secret, timeout=10) as clients:
         try:
             server.start()
+            _delivery_process_polled(server)
             client = clients.get(server.url)
             endpoint = _add_endpoint(client, receiver.url(), ["invoice.created"])
             # order.created is not listened for: no event, whatever happens to them. Each worker
@@ -369,3 +373,86 @@ def test_an_event_committed_just_before_kill_9_is_delivered_after_the_restart(
             f"({cut} requests cut mid-flight, {refused} refused); {len(invoices)} committed, "
             f"all delivered {delivered_after:.1f} s after the restart began"
         )
+
+
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (from /proc: their parent is `pid`)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            if parent == pid and b"invoicing.webhooks.worker" in command:
+                found.append(int(entry.name))
+    return found
+
+
+def _reported(client: httpx.Client, count: float) -> None:
+    """Until the server's /metrics counts `count` delivered attempts (its delivery process
+    reports each round once it is recorded)."""
+
+    def delivered() -> list[float]:
+        return [
+            float(row.split()[-1])
+            for row in client.get("/metrics").text.splitlines()
+            if row.startswith('invoicing_webhook_attempts_total{outcome="delivered"}')
+        ]
+
+    deadline = time.monotonic() + 10
+    while delivered() != [count]:
+        assert time.monotonic() < deadline, delivered()
+        time.sleep(0.1)
+
+
+def _delivery_process_polled(server: Server) -> None:
+    """Until the server's delivery process has started and made its first look for work."""
+    assert server.process is not None
+    deadline = time.monotonic() + 30
+    while not _children(server.process.pid):
+        assert time.monotonic() < deadline, "no delivery process"
+        time.sleep(0.1)
+    time.sleep(2.0)  # its interpreter starts, connects, and looks once (measured: under 1 s)
+
+
+def test_the_delivery_process_is_woken_restarted_and_reports_to_the_server(
+    fresh_database_url: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    """Deliveries run in a child of each server process, at a lower CPU priority: a queued ping
+    wakes it at once (the poll interval here is an hour), a killed child is replaced, and its
+    attempts show in the server's own /metrics."""
+    secret = make_token(fresh_database_url)
+    env = {**PRIVATE, "INVOICING_WEBHOOK_POLL_INTERVAL": "3600"}
+    with Server(fresh_database_url, tmp_path, **env).start() as server:
+        client = httpx.Client(base_url=server.url, headers={"accessToken": secret}, timeout=30)
+        endpoint = _add_endpoint(client, receiver.url(), ["invoice.paid"])
+        assert server.process is not None
+        deadline = time.monotonic() + 30
+        while not (children := _children(server.process.pid)):
+            assert time.monotonic() < deadline, "no delivery process"
+            time.sleep(0.1)
+        [child] = children
+
+        started = time.monotonic()
+        _data(client.post(f"/webhooks/{endpoint['id']}/test"), 202)
+        receiver.wait_for(lambda got: len(got) == 1, timeout=20)
+        assert time.monotonic() - started < 20  # woken, not the hour's poll
+        receiver.received[0].verify(endpoint["secret"])
+        nice = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[16]
+        assert nice == "10"  # API requests go first
+
+        _reported(client, 1.0)  # recorded: the killed process leaves no attempt half done
+        os.kill(child, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while not [pid for pid in _children(server.process.pid) if pid != child]:
+            assert time.monotonic() < deadline, "the delivery process was not replaced"
+            time.sleep(0.1)
+        time.sleep(1.0)  # the new one reads its settings
+        _data(client.post(f"/webhooks/{endpoint['id']}/test"), 202)
+        receiver.wait_for(lambda got: len(got) == 2, timeout=20)
+
+        _reported(client, 2.0)
+        client.close()
