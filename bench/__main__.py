@@ -39,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="RSS soak: a 3 GET : 1 POST run of this many seconds (default 60 when given)",
     )
+    parser.add_argument(
+        "--webhooks",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure webhooks (bench/webhooks.py) at the first size (default on)",
+    )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directories")
@@ -57,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         threads=args.threads,
         soak=args.soak,
         keep=args.keep,
+        webhooks=args.webhooks,
     )
     command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
     settings = (

@@ -58,10 +58,12 @@ def free_port() -> int:
         return port
 
 
-def start_service(database_url: str, workers: int, cwd: Path) -> Server:
+def start_service(
+    database_url: str, workers: int, cwd: Path, env: dict[str, str] | None = None
+) -> Server:
     port = free_port()
     command = [*invoicing_command(), "serve", "--port", str(port), "--workers", str(workers)]
-    return _start("service", command, database_url, workers, port, cwd, {})
+    return _start("service", command, database_url, workers, port, cwd, env or {})
 
 
 def start_reference(database_url: str, workers: int, cwd: Path) -> Server:

@@ -37,6 +37,66 @@ class Sample:
     errors: int  # non-2xx responses and socket errors
 
 
+def median(runs: list[Sample]) -> Sample | None:
+    if not runs:
+        return None
+    return Sample(
+        *(
+            statistics.median(getattr(s, f) for s in runs)
+            for f in ("rps", "p50_ms", "p99_ms", "cpu_us", "rss_mb")
+        ),
+        errors=sum(s.errors for s in runs),  # type: ignore[misc]
+    )
+
+
+@dataclass
+class Backlog:
+    """A backlog of events for one endpoint, delivered by one server process (bench/webhooks.py)."""
+
+    events: int
+    written_s: float  # writing them (the service's `events.emit`, in-process)
+    received: int  # what the receiver got (all of them, unless the time limit ran out)
+    received_s: float | None  # from the PATCH enabling the endpoint to the receiver having all
+    recorded_s: float | None  # ... to the last one recorded as delivered
+    service_cpu_us: float  # the service's CPU time per event meanwhile
+    receiver_cpu_us: float
+
+
+@dataclass
+class Webhooks:
+    """One database's webhook figures (bench/webhooks.py)."""
+
+    size: int
+    dialect: str
+    duration: float  # of each run
+    without: list[Sample] = field(default_factory=list)  # POST /invoices, no endpoint
+    with_endpoint: list[Sample] = field(default_factory=list)  # one endpoint listening
+    # Per run with the endpoint: its events (= the invoices it created), and how many of them
+    # were still pending when it ended.
+    events: list[tuple[int, int]] = field(default_factory=list)
+    backlog: Backlog | None = None
+    idle: list[Sample] = field(default_factory=list)  # GET /invoices/{id}, dispatcher idle
+    draining: list[Sample] = field(default_factory=list)  # ... while it drains a backlog
+    drained: list[tuple[int, int]] = field(default_factory=list)  # per such run: sent, left
+    retried: int = 0  # deliveries that took more than one attempt (none expected)
+    duplicates: int = 0  # events the receiver got more than once (none expected)
+
+    def with_delivery(self) -> tuple[float, float] | None:
+        """The runs with the endpoint counting the delivery of what each left pending, at the
+        backlog's rate and CPU per event (medians): requests ÷ (the run's seconds + those of
+        delivering the rest), and the service's CPU µs per request."""
+        b = self.backlog
+        if b is None or not b.received_s or not self.events:
+            return None
+        rate = b.received / b.received_s
+        rps = [events / (self.duration + left / rate) for events, left in self.events]
+        cpu = [
+            sample.cpu_us + left * b.service_cpu_us / max(events, 1)
+            for sample, (events, left) in zip(self.with_endpoint, self.events, strict=True)
+        ]
+        return statistics.median(rps), statistics.median(cpu)
+
+
 @dataclass
 class Results:
     samples: dict[Key, list[Sample]] = field(default_factory=dict)
@@ -44,21 +104,13 @@ class Results:
     seeding: list[str] = field(default_factory=list)
     soak: list[tuple[float, int]] | None = None
     pdf_stall: tuple[float, float] | None = None  # GET p99 alone, GET p99 while PDFs render
+    webhooks: list[Webhooks] = field(default_factory=list)
 
     def add(self, key: Key, sample: Sample) -> None:
         self.samples.setdefault(key, []).append(sample)
 
     def median(self, key: Key) -> Sample | None:
-        runs = self.samples.get(key)
-        if not runs:
-            return None
-        return Sample(
-            *(
-                statistics.median(getattr(s, f) for s in runs)
-                for f in ("rps", "p50_ms", "p99_ms", "cpu_us", "rss_mb")
-            ),
-            errors=sum(s.errors for s in runs),  # type: ignore[misc]
-        )
+        return median(self.samples.get(key, []))
 
 
 def _reference(key: Key) -> Key:
@@ -188,6 +240,7 @@ def targets(results: Results, sizes: list[int], dialects: list[str]) -> list[Tar
                 during <= 1.5 * alone,
             )
         )
+    found += webhook_targets(results)
     if results.soak:
         after_warmup = [rss for t, rss in results.soak if t >= 5] or [
             rss for _, rss in results.soak
@@ -202,6 +255,159 @@ def targets(results: Results, sizes: list[int], dialects: list[str]) -> list[Tar
             )
         )
     return found
+
+
+# Issue 11 (webhooks), "Speed".
+EVENT_COST, BACKLOG_SECONDS, DRAIN_TAIL = 0.95, 60.0, 1.2
+
+
+def webhook_targets(results: Results) -> list[Target]:
+    found: list[Target] = []
+    for w in results.webhooks:
+        without, with_ = median(w.without), median(w.with_endpoint)
+        if without and with_:
+            ratio = with_.rps / without.rps
+            found.append(
+                Target(
+                    f"POST /invoices with a webhook endpoint listening ≥ {EVENT_COST} x without: "
+                    f"{w.dialect}, {w.size:,} invoices",
+                    f"{ratio:.2f}x ({without.rps:,.0f} → {with_.rps:,.0f} req/s)",
+                    ratio >= EVENT_COST,
+                )
+            )
+        full = w.with_delivery()
+        if without and full:
+            delivered = full[0]
+            ratio = delivered / without.rps
+            found.append(
+                Target(
+                    f"the same, counting the time to deliver the events each run left pending: "
+                    f"{w.dialect}, {w.size:,} invoices",
+                    f"{ratio:.2f}x ({without.rps:,.0f} → {delivered:,.0f} req/s)",
+                    ratio >= EVENT_COST,
+                )
+            )
+        if w.backlog is not None:
+            b = w.backlog
+            seconds = b.received_s
+            found.append(
+                Target(
+                    f"one process delivers a backlog of {b.events:,} events ≤ "
+                    f"{BACKLOG_SECONDS:g} s: {w.dialect}",
+                    f"{seconds:.1f} s ({b.events / seconds:,.0f}/s)"
+                    if seconds is not None
+                    else f"{b.received:,} delivered when the time limit ran out",
+                    seconds is not None and seconds <= BACKLOG_SECONDS,
+                )
+            )
+        idle, draining = median(w.idle), median(w.draining)
+        if idle and draining:
+            ratio = draining.p99_ms / idle.p99_ms
+            found.append(
+                Target(
+                    f"GET /invoices/{{id}} p99 while the dispatcher drains ≤ {DRAIN_TAIL} x idle: "
+                    f"{w.dialect}",
+                    f"{ratio:.2f}x ({idle.p99_ms:.1f} → {draining.p99_ms:.1f} ms)",
+                    ratio <= DRAIN_TAIL,
+                )
+            )
+    return found
+
+
+def webhook_section(results: Results) -> list[str]:
+    if not results.webhooks:
+        return []
+    lines = [
+        "## Webhooks (issue 11; bench/webhooks.py)",
+        "",
+        "A service of its own on the same database (`INVOICING_WEBHOOK_ALLOW_PRIVATE=true`, 1 "
+        "process), a receiver answering 204 in a process of its own (bench/receiver.py). "
+        "x = with ÷ without (or while draining ÷ idle), same run, interleaved.",
+        "",
+        "POST /invoices with no endpoint, and with one endpoint listening for `invoice.created` "
+        "(the dispatcher delivering during the run). *events*: created during the run; "
+        "*pending*: of those, still pending when it ended; *incl. delivery*: counting the "
+        "delivery of those too at the rate and CPU per event of the backlog below: "
+        "requests ÷ (run + pending ÷ events/s), and CPU µs/req + pending x CPU µs/event ÷ "
+        "requests.",
+        "",
+        "| invoices | db | endpoint | req/s | p50 ms | p99 ms | CPU µs/req | events | pending "
+        "| req/s incl. delivery | CPU µs/req incl. delivery | x req/s | x req/s incl. delivery "
+        "| x p99 | x CPU incl. delivery | errors |",
+        "|" + "---|" * 16,
+    ]
+    for w in results.webhooks:
+        without, with_ = median(w.without), median(w.with_endpoint)
+        size = f"10^{len(str(w.size)) - 1}"
+        if without:
+            lines.append(
+                f"| {size} | {w.dialect} | none | {without.rps:,.0f} | {without.p50_ms:.2f} "
+                f"| {without.p99_ms:.2f} | {without.cpu_us:,.0f} | | | {without.rps:,.0f} "
+                f"| {without.cpu_us:,.0f} | | | | | {without.errors} |"
+            )
+        if without and with_:
+            events = statistics.median(e for e, _ in w.events) if w.events else 0
+            left = statistics.median(p for _, p in w.events) if w.events else 0
+            full = w.with_delivery()
+            delivered, cpu = (f"{full[0]:,.0f}", f"{full[1]:,.0f}") if full else ("", "")
+            ratios = (
+                (f"{full[0] / without.rps:.2f}", f"{full[1] / without.cpu_us:.2f}")
+                if full
+                else ("", "")
+            )
+            lines.append(
+                f"| {size} | {w.dialect} | 1, listening | {with_.rps:,.0f} | {with_.p50_ms:.2f} "
+                f"| {with_.p99_ms:.2f} | {with_.cpu_us:,.0f} | {events:,.0f} | {left:,.0f} "
+                f"| {delivered} | {cpu} | {with_.rps / without.rps:.2f} | {ratios[0]} "
+                f"| {with_.p99_ms / without.p99_ms:.2f} | {ratios[1]} | {with_.errors} |"
+            )
+    lines += [
+        "",
+        "A backlog for one endpoint, written while it was disabled (the service's own "
+        "`events.emit`, in-process), then delivered by one server process once a PATCH enabled "
+        "it: seconds from that PATCH until the receiver had every event, and until the last was "
+        "recorded as delivered.",
+        "",
+        "| db | events | written in s | received in s | events/s | recorded in s "
+        "| service CPU µs/event | receiver CPU µs/event |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for w in results.webhooks:
+        b = w.backlog
+        if b is None:
+            continue
+        got = "—" if b.received_s is None else f"{b.received_s:.1f}"
+        rate = b.received / b.received_s if b.received_s else 0.0
+        recorded = "—" if b.recorded_s is None else f"{b.recorded_s:.1f}"
+        lines.append(
+            f"| {w.dialect} | {b.events:,} | {b.written_s:.1f} | {got} | {rate:,.0f} "
+            f"| {recorded} | {b.service_cpu_us:,.0f} | {b.receiver_cpu_us:,.0f} |"
+        )
+    lines += [
+        "",
+        "GET /invoices/{id} with the dispatcher idle, and while it drains a backlog (sized to "
+        "outlast the run; *sent* and *left*: deliveries during the run and still pending at its "
+        "end).",
+        "",
+        "| db | dispatcher | req/s | p50 ms | p99 ms | CPU µs/req | sent | left | x p99 | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for w in results.webhooks:
+        idle, draining = median(w.idle), median(w.draining)
+        if idle:
+            lines.append(
+                f"| {w.dialect} | idle | {idle.rps:,.0f} | {idle.p50_ms:.2f} | {idle.p99_ms:.2f} "
+                f"| {idle.cpu_us:,.0f} | | | | {idle.errors} |"
+            )
+        if idle and draining:
+            sent = statistics.median(d[0] for d in w.drained) if w.drained else 0
+            left = statistics.median(d[1] for d in w.drained) if w.drained else 0
+            lines.append(
+                f"| {w.dialect} | draining | {draining.rps:,.0f} | {draining.p50_ms:.2f} "
+                f"| {draining.p99_ms:.2f} | {draining.cpu_us:,.0f} | {sent:,.0f} | {left:,.0f} "
+                f"| {draining.p99_ms / idle.p99_ms:.2f} | {draining.errors} |"
+            )
+    return [*lines, ""]
 
 
 def machine() -> list[str]:
@@ -248,6 +454,7 @@ def render(
         "",
         *table(results),
         "",
+        *webhook_section(results),
         "## Seeding",
         "",
         *(f"- {line}" for line in results.seeding),

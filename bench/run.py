@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import load, procs, rows, seed, verify
+from bench import load, procs, rows, seed, verify, webhooks
 from bench.report import (
     CREDIT_NOTE,
     GET,
@@ -44,6 +44,7 @@ class Options:
     threads: int
     soak: float  # seconds; 0 for none
     keep: bool
+    webhooks: bool = True  # bench/webhooks.py, at the first size
 
 
 def _cursor(seq: int) -> str:
@@ -203,6 +204,22 @@ class Bench:
                 self.scenario(size, dialect, GET, [service], get_script)
             finally:
                 procs.stop(service)
+        if self.o.webhooks and size == self.o.sizes[0]:
+            webhooks.WebhookBench(
+                size=size,
+                target=target,
+                directory=directory,
+                secret=secret,
+                invoice_id=ids[0],
+                duration=self.o.duration,
+                repeat=self.o.repeat,
+                connections=self.o.connections,
+                threads=self.o.threads,
+                measure=self.measure,
+                post_script=post_script,
+                get_script=get_script,
+                results=self.results,
+            ).run()
 
     def verify(self, target: seed.Target, service: procs.Server, secret: str) -> None:
         differences = verify.seeded_like_service(target, service.url, secret)

@@ -28,7 +28,7 @@ _VARYING = frozenset(
         "credit_note_id", "entity_id", "number", "created_at", "updated_at", "issue_date",
         "due_date", "delivery_date", "_id", "order", "invoice", "invoiceNumber", "entityId",
         "lineItemId", "invoiceLineId", "createdAt", "updatedAt", "issueDate", "dueDate",
-        "deliveryDate", "paidAt",
+        "deliveryDate", "paidAt", "invoiceIssueDate",
     }
 )  # fmt: skip
 
