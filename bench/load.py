@@ -117,6 +117,17 @@ end
 """
 )
 
+# The console's invoice list (50 a page) at deep cursors, signed in with a session cookie.
+CONSOLE_LIST = """
+wrk.headers["Cookie"] = "{cookie}"
+local cursors = {{}}
+for line in io.lines("{cursors}") do cursors[#cursors + 1] = line end
+math.randomseed({seed})
+request = function()
+  return wrk.format("GET", "/admin/invoices?cursor=" .. cursors[math.random(#cursors)])
+end
+"""
+
 # The soak: three GETs for every POST /invoices.
 MIXED = (
     _PRELUDE

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import load, procs, rows, seed, verify, webhooks
+from bench import console, load, procs, rows, seed, verify, webhooks
 from bench.report import (
+    CONSOLE,
     CREDIT_NOTE,
     GET,
     LIST,
@@ -85,12 +86,13 @@ class Bench:
         name: str,
         servers: list[procs.Server],
         script: Callable[[], Path],
+        connections: int | None = None,
     ) -> None:
         for server in servers:  # warm-up: statement caches, pools, lazy imports
-            load.run(server.url, script(), 1, self.o.connections, self.o.threads)
+            load.run(server.url, script(), 1, connections or self.o.connections, self.o.threads)
         for rep in range(self.o.repeat):
             for server in servers:  # interleaved, so drifts of the machine hit both alike
-                sample = self.measure(server, script(), self.o.duration)
+                sample = self.measure(server, script(), self.o.duration, connections)
                 key = Key(size, dialect, name, server.name, server.workers)
                 self.results.add(key, sample)
                 print(
@@ -167,6 +169,15 @@ class Bench:
                 invoices=credited_file,
             )
 
+        def console_script() -> Path:
+            return load.write_script(
+                scripts / "console.lua",
+                load.CONSOLE_LIST,
+                cookie=console.session_cookie(service.url, secret),
+                cursors=cursors_file,
+                seed=next(runs),
+            )
+
         def order_script() -> Path:
             return load.write_script(
                 scripts / "order.lua", load.POST_ORDER, token=secret, body=load.POST_ORDER_BODY
@@ -191,6 +202,7 @@ class Bench:
             self.scenario(size, dialect, CREDIT_NOTE, [service], credit_note_script)
             self.scenario(size, dialect, LIST, [service], list_script)
             self.scenario(size, dialect, ORDERS, [service], order_script)
+            self.scenario(size, dialect, CONSOLE, [service], console_script, connections=1)
             if size == self.o.sizes[0]:
                 self.pdf(size, dialect, service, secret, ids, scripts, get_script)
             if self.o.soak and dialect == self.o.dialects[0] and size == self.o.sizes[0]:
