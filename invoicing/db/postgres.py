@@ -184,5 +184,10 @@ class PostgresDatabase(Database):
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Connection]:
-        async with self._acquire() as conn, conn.transaction():
-            yield PostgresConnection(conn)
+        try:
+            async with self._acquire() as conn, conn.transaction():
+                yield PostgresConnection(conn)
+        except asyncpg.DeadlockDetectedError as error:
+            # PostgreSQL rolled this transaction back to break a cycle of waits: retrying it
+            # succeeds (a 503 that says so, not a 500).
+            raise DatabaseUnavailable(str(error)) from error

@@ -232,6 +232,7 @@ class Dispatcher:
                 },
             )
         async with self.database.write() as connection:
+            await repository.lock(connection, [claimed.seq for claimed, _ in finished])
             await repository.record_delivered(connection, delivered)
             await repository.record_failed(connection, failed)
             for endpoint_id, reason in disable.items():

@@ -78,6 +78,7 @@ async def update(
     for field in payload.model_fields_set:
         if getattr(payload, field) is None:
             raise ValidationFailed.on(field, "must not be null")
+    await repository.lock_deliveries(connection, endpoint_id)  # in the dispatcher's order
     row = dict(await _get(connection, endpoint_id, lock=True))
     at = now()
     if payload.url is not None:
@@ -98,6 +99,7 @@ async def update(
 
 
 async def delete(connection: Connection, endpoint_id: str) -> dict[str, Any]:
+    await repository.lock_deliveries(connection, endpoint_id)  # in the dispatcher's order
     row = await _get(connection, endpoint_id, lock=True)
     await repository.delete(connection, endpoint_id)
     return to_json(row)
@@ -148,6 +150,7 @@ async def retry(connection: Connection, endpoint_id: str, event_id: str) -> dict
 async def retry_failed(connection: Connection, endpoint_id: str) -> int:
     """Send every delivery the endpoint gave up on again; how many."""
     await _get(connection, endpoint_id)
+    await repository.lock_deliveries(connection, endpoint_id)
     return await repository.retry_failed(connection, endpoint_id, now())
 
 
