@@ -76,8 +76,9 @@ _lease: ContextVar[_Lease | None] = ContextVar("invoicing_database_lease", defau
 class PostgresDatabase(Database):
     dialect = "postgresql"
 
-    def __init__(self, dsn: str, *, pool_size: int, timeout: float) -> None:
+    def __init__(self, dsn: str, *, pool_size: int, timeout: float, durable: bool = True) -> None:
         self.dsn = dsn
+        self.durable = durable
         self.pool_size = pool_size
         self.timeout = timeout
         self._pool: asyncpg.Pool | None = None
@@ -95,6 +96,7 @@ class PostgresDatabase(Database):
             max_inactive_connection_lifetime=60,
             init=_init_connection,
             reset=_keep_session,
+            server_settings={} if self.durable else {"synchronous_commit": "off"},
         )
         await self._pool
 

@@ -48,8 +48,9 @@ class SQLiteConnection(Connection):
 class SQLiteDatabase(Database):
     dialect = "sqlite"
 
-    def __init__(self, path: str, *, timeout: float) -> None:
+    def __init__(self, path: str, *, timeout: float, durable: bool = True) -> None:
         self.path = path
+        self.durable = durable
         self.timeout = timeout
         self._db: sqlite3.Connection | None = None
         self._connection: SQLiteConnection | None = None
@@ -62,7 +63,9 @@ class SQLiteDatabase(Database):
         )
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")  # an acknowledged invoice survives power loss too
+        # An acknowledged invoice survives power loss too; NORMAL (WAL: no fsync per commit) is
+        # for a connection that only keeps bookkeeping it can redo (`durable=False`).
+        db.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'NORMAL'}")
         db.execute("PRAGMA foreign_keys=ON")
         db.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
         self._db = db
