@@ -14,12 +14,14 @@ from starlette.middleware.cors import CORSMiddleware
 
 from invoicing.auth.middleware import Authenticate
 from invoicing.config import Settings, get_settings
+from invoicing.console import sessions
 from invoicing.console.pages import router as console
 from invoicing.console.sessions import Signer
 from invoicing.core import keys
 from invoicing.core.errors import AppError
 from invoicing.credit_notes.endpoints import router as credit_notes
 from invoicing.db import create_database
+from invoicing.db import housekeeping as housekeeping_loop
 from invoicing.db.base import DatabaseUnavailable
 from invoicing.documents.renderer import PdfRenderer
 from invoicing.einvoice.endpoints import router as einvoices
@@ -56,7 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # collector's full passes, whose pauses on a large heap show up in the latency tail.
         gc.collect()
         gc.freeze()
-        background = [asyncio.create_task(idempotency.expire_keys_forever(database))]
+        housekeeping = (idempotency.expire_keys, sessions.expire)
+        background = [asyncio.create_task(housekeeping_loop.run_forever(database, housekeeping))]
         # Webhooks go out from a child process at a lower CPU priority (invoicing.webhooks.worker).
         delivery = None
         if settings.webhook_dispatch:

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from invoicing.core.times import now
+from invoicing.db import housekeeping
 from invoicing.db.query import Query
 from invoicing.web import idempotency
 from tests.conftest import run
@@ -43,5 +44,5 @@ def test_expired_keys_are_deleted(client, api):
     for key in ("old", "new"):
         api.post("/orders", json=order_body(), headers={"Idempotency-Key": key})
     age(client, "old", 25)
-    run(client, idempotency.expire_keys)
+    run(client, lambda database: housekeeping.run_once(database, [idempotency.expire_keys]))
     assert stored_keys(client) == ["new"]

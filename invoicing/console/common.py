@@ -4,6 +4,7 @@ import json
 import secrets
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from starlette.requests import Request
@@ -39,10 +40,8 @@ async def first_submission(connection: Connection, session: Session, form: Form)
     return await idempotency.claim_once(connection, session.principal.id, f"console:{form['key']}")
 
 
-def done(request: Request, path: str, notice: str) -> RedirectResponse:
+def done(path: str, notice: str) -> RedirectResponse:
     """After a successful action: back to a page, which shows what happened (Post/Redirect/Get)."""
-    from urllib.parse import quote
-
     return RedirectResponse(f"{path}?notice={quote(notice)}", status_code=303)
 
 

@@ -98,6 +98,4 @@ async def send_credit_note(request: Request, session: Console, credit_note_id: s
         return await _detail(
             request, session, credit_note_id, errors=errors, form=form, status=error.status
         )
-    return done(
-        request, f"/admin/credit-notes/{credit_note_id}", f"Credit note sent to {recipient}"
-    )
+    return done(f"/admin/credit-notes/{credit_note_id}", f"Credit note sent to {recipient}")

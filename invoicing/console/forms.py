@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
+from invoicing.console.sessions import csrf_matches
 from invoicing.core.errors import AppError, Forbidden, ValidationFailed
 from invoicing.web.bodies import validation_failed
 from invoicing.web.schemas import JsonNumber
@@ -43,8 +44,6 @@ class Form:
 
 async def read(request: Request, csrf: str) -> Form:
     """The form, once its CSRF token matched the session's (403 otherwise)."""
-    from invoicing.console.sessions import csrf_matches
-
     body = (await request.body()).decode("utf-8", errors="replace")
     form = Form(parse_qsl(body, keep_blank_values=True))
     if not csrf_matches(csrf, form.optional("csrf")):

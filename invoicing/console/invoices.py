@@ -145,7 +145,7 @@ async def send_invoice(request: Request, session: Console, invoice_id: str) -> R
         return await _detail(
             request, session, invoice_id, errors=_in(error, "send"), form=form, status=error.status
         )
-    return done(request, f"/admin/invoices/{invoice_id}", f"Invoice sent to {recipient}")
+    return done(f"/admin/invoices/{invoice_id}", f"Invoice sent to {recipient}")
 
 
 @router.post("/invoices/{invoice_id}/payments")
@@ -174,7 +174,7 @@ async def record_payment(request: Request, session: Console, invoice_id: str) ->
             form=form,
             status=error.status,
         )
-    return done(request, f"/admin/invoices/{invoice_id}", "Payment recorded")
+    return done(f"/admin/invoices/{invoice_id}", "Payment recorded")
 
 
 @router.post("/invoices/{invoice_id}/credit-notes")
@@ -206,8 +206,8 @@ async def issue_credit_note(request: Request, session: Console, invoice_id: str)
             status=error.status,
         )
     if note is None:
-        return done(request, f"/admin/invoices/{invoice_id}", "Already submitted")
-    return done(request, f"/admin/credit-notes/{note['id']}", "Credit note created")
+        return done(f"/admin/invoices/{invoice_id}", "Already submitted")
+    return done(f"/admin/credit-notes/{note['id']}", "Credit note created")
 
 
 def _in(error: AppError, action: str) -> dict[str, str]:

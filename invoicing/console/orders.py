@@ -120,8 +120,8 @@ async def create_order(request: Request, session: Console) -> Response:
         errors = _order_errors(error, rows)
         return _new_form(request, session, errors=errors, form=form, status=error.status)
     if order is None:
-        return done(request, "/admin/orders", "Already submitted")
-    return done(request, f"/admin/orders/{order['id']}", "Order created")
+        return done("/admin/orders", "Already submitted")
+    return done(f"/admin/orders/{order['id']}", "Order created")
 
 
 def _order_body(form: forms.Form, rows: list[int]) -> dict[str, Any]:
@@ -237,8 +237,8 @@ async def invoice_order(request: Request, session: Console, order_id: str) -> Re
             request, session, order_id, errors=errors, form=form, status=error.status
         )
     if invoice is None:
-        return done(request, f"/admin/orders/{order_id}", "Already submitted")
-    return done(request, f"/admin/invoices/{invoice['id']}", "Invoice created")
+        return done(f"/admin/orders/{order_id}", "Already submitted")
+    return done(f"/admin/invoices/{invoice['id']}", "Invoice created")
 
 
 def _invoice_errors(error: AppError, line_ids: list[str]) -> dict[str, str]:

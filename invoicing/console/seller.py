@@ -164,4 +164,4 @@ async def save_seller(request: Request, session: Console) -> Response:
             errors=forms.errors_of(error),
             status=error.status,
         )
-    return done(request, "/admin/seller", "Seller profile saved")
+    return done("/admin/seller", "Seller profile saved")

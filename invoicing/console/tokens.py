@@ -86,4 +86,4 @@ async def revoke_token(request: Request, session: Console, token_id: str) -> Res
         response = RedirectResponse(SIGN_IN, status_code=303)
         response.delete_cookie(COOKIE, path="/admin")
         return response
-    return done(request, "/admin/tokens", f"Token {token['name']} revoked")
+    return done("/admin/tokens", f"Token {token['name']} revoked")

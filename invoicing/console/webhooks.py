@@ -165,7 +165,7 @@ async def change_webhook(request: Request, session: Console, endpoint_id: str) -
             form=form,
             status=error.status,
         )
-    return done(request, f"/admin/webhooks/{endpoint_id}", "Webhook endpoint updated")
+    return done(f"/admin/webhooks/{endpoint_id}", "Webhook endpoint updated")
 
 
 @router.post("/webhooks/{endpoint_id}/test")
@@ -174,7 +174,7 @@ async def test_webhook(request: Request, session: Console, endpoint_id: str) -> 
     async with context.database(request).write() as connection:
         ping = await service.ping(connection, endpoint_id)
     wake(request)
-    return done(request, f"/admin/webhooks/{endpoint_id}", f"Ping {ping['eventId']} queued")
+    return done(f"/admin/webhooks/{endpoint_id}", f"Ping {ping['eventId']} queued")
 
 
 @router.post("/webhooks/{endpoint_id}/enable")
@@ -196,7 +196,7 @@ async def _switch(
         await service.update(connection, endpoint_id, WebhookUpdate(enabled=enabled), settings)
     wake(request)
     notice = "Webhook endpoint enabled" if enabled else "Webhook endpoint disabled"
-    return done(request, f"/admin/webhooks/{endpoint_id}", notice)
+    return done(f"/admin/webhooks/{endpoint_id}", notice)
 
 
 @router.post("/webhooks/{endpoint_id}/rotate-secret")
@@ -219,7 +219,7 @@ async def delete_webhook(request: Request, session: Console, endpoint_id: str) -
     await forms.read(request, session.csrf)
     async with context.database(request).write() as connection:
         endpoint = await service.delete(connection, endpoint_id)
-    return done(request, "/admin/webhooks", f"Webhook endpoint {endpoint['url']} deleted")
+    return done("/admin/webhooks", f"Webhook endpoint {endpoint['url']} deleted")
 
 
 @router.post("/webhooks/{endpoint_id}/retry-failed")
@@ -229,7 +229,7 @@ async def retry_failed(request: Request, session: Console, endpoint_id: str) -> 
         count = await service.retry_failed(connection, endpoint_id)
     wake(request)
     notice = f"{count} failed deliver{'y' if count == 1 else 'ies'} queued again"
-    return done(request, f"/admin/webhooks/{endpoint_id}", notice)
+    return done(f"/admin/webhooks/{endpoint_id}", notice)
 
 
 @router.post("/webhooks/{endpoint_id}/deliveries/{event_id}/retry")
@@ -241,4 +241,4 @@ async def retry_delivery(
         delivery = await service.retry(connection, endpoint_id, event_id)
     wake(request)
     notice = f"Delivery of {delivery['eventType']} {delivery['eventId']} queued"
-    return done(request, f"/admin/webhooks/{endpoint_id}", notice)
+    return done(f"/admin/webhooks/{endpoint_id}", notice)

@@ -4,8 +4,6 @@ The key is claimed inside the creating transaction itself, so two requests with 
 same moment create one resource: the second waits for the first and then replays its response.
 """
 
-import asyncio
-import contextlib
 import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -17,7 +15,7 @@ from starlette.responses import Response
 from invoicing.auth.dependencies import principal
 from invoicing.core.errors import Conflict, ServiceUnavailable, ValidationFailed
 from invoicing.core.times import now
-from invoicing.db.base import Connection, Database, DatabaseUnavailable
+from invoicing.db.base import Connection
 from invoicing.db.query import Query
 from invoicing.web import context
 from invoicing.web.responses import json_response
@@ -42,21 +40,11 @@ _COMPLETE = Query(
 
 
 _EXPIRE = Query("DELETE FROM idempotency_keys WHERE created_at < $1")
-EXPIRY_INTERVAL = 600.0
 
 
-async def expire_keys(database: Database) -> None:
-    """Delete the keys past their 24 hours."""
-    async with database.write() as connection:
-        await connection.execute(_EXPIRE, now() - RETENTION)
-
-
-async def expire_keys_forever(database: Database, interval: float = EXPIRY_INTERVAL) -> None:
-    while True:
-        # When the database is away, the next round tries again; /health reports it.
-        with contextlib.suppress(DatabaseUnavailable):
-            await expire_keys(database)
-        await asyncio.sleep(interval)
+async def expire_keys(connection: Connection) -> None:
+    """Delete the keys past their 24 hours (a housekeeping job)."""
+    await connection.execute(_EXPIRE, now() - RETENTION)
 
 
 async def claim_once(connection: Connection, token_id: str, key: str) -> bool:

@@ -1,5 +1,10 @@
 """Signing in and out of the console (API.md, Admin console)."""
 
+from datetime import timedelta
+
+from invoicing.console import sessions
+from invoicing.core.times import now
+from invoicing.db import housekeeping
 from invoicing.db.query import Query
 from tests.conftest import create_token, run
 from tests.console.conftest import Console, csrf_of, replace_cookie
@@ -116,3 +121,23 @@ def test_pages_say_what_may_load_them(console):
     assert response.headers["cache-control"] == "no-store"
     css = console.client.get("/admin/static/console.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+
+
+def test_a_session_expires_and_is_then_forgotten(console, client):
+    assert console.get("/admin").status_code == 200
+    expire_now = Query("UPDATE console_sessions SET expires_at = $1")
+    count = Query("SELECT COUNT(*) FROM console_sessions")
+
+    async def age(database):
+        async with database.write() as connection:
+            await connection.execute(expire_now, now() - timedelta(seconds=1))
+
+    run(client, age)
+    assert console.get("/admin").status_code == 303
+
+    async def forgotten(database):
+        await housekeeping.run_once(database, [sessions.expire])
+        async with database.read() as connection:
+            return await connection.fetchval(count)
+
+    assert run(client, forgotten) == 0
