@@ -1,5 +1,6 @@
 """Signing in and out of the console (API.md, Admin console)."""
 
+import re
 from datetime import timedelta
 
 from invoicing.console import sessions
@@ -8,6 +9,7 @@ from invoicing.db import housekeeping
 from invoicing.db.query import Query
 from tests.conftest import create_token, run
 from tests.console.conftest import Console, csrf_of, replace_cookie
+from tests.helpers import create_invoice, create_order
 
 
 def test_pages_need_a_session(client):
@@ -141,3 +143,15 @@ def test_a_session_expires_and_is_then_forgotten(console, client):
             return await connection.fetchval(count)
 
     assert run(client, forgotten) == 0
+
+
+def test_pages_load_nothing_from_elsewhere(console, api):
+    """Everything a page loads (stylesheets, frames, images, scripts) comes from the service."""
+    invoice = create_invoice(api, create_order(api)["id"])
+    loads = re.compile(r'<(?:link|script|img|iframe)\b[^>]*\b(?:src|href)="([^"]*)"')
+    pages = ["/admin", "/admin/invoices", f"/admin/invoices/{invoice['id']}", "/admin/orders"]
+    pages += ["/admin/orders/new", "/admin/tokens", "/admin/webhooks", "/admin/seller"]
+    for path in pages:
+        sources = loads.findall(console.get(path).text)
+        assert sources, path
+        assert all(source.startswith("/admin/") for source in sources), (path, sources)

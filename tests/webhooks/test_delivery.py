@@ -479,3 +479,14 @@ def test_finished_deliveries_are_forgotten_after_30_days(api, client, driver, cl
     [left] = deliveries(api, endpoint)
     assert left["status"] == "pending" and left["lastStatusCode"] == 500
     assert count_events(client) == 1
+
+
+def test_any_2xx_is_delivered(api, driver, receiver):
+    receiver.behaviour = Behaviour(statuses=[202, 204, 299])
+    endpoint = add_endpoint(api, receiver.url(), ["order.created"])
+    for _ in range(3):
+        create_order(api)
+    assert driver.round() == 3
+    found = deliveries(api, endpoint)
+    assert {d["status"] for d in found} == {"delivered"}
+    assert sorted(d["lastStatusCode"] for d in found) == [202, 204, 299]
