@@ -511,3 +511,21 @@ def test_a_number_filter_with_a_control_character_finds_nothing(api):
     create_invoice(api, create_order(api)["id"])
     response = api.get("/invoices", params={"number": "1\x00"})
     assert (response.status_code, response.json()["data"]) == (200, [])
+
+
+def test_dates_are_read_alike_when_a_body_holds_a_long_digit_run(api):
+    """A body with 16 digits in a row (an id may hold them by chance, or a metaField) is validated
+    a second time, exactly, in Python mode; a date in it must still read as a date (found when an
+    order id happened to hold 16 digits: `dueDate` answered "input should be a valid date")."""
+    digits = [{"key": "ref", "value": "1234567890123456"}]
+    today = utc_today().isoformat()
+    invoice = invoice_for(api, dueDate=today, deliveryDate="2026-01-15", metaFields=digits)
+    assert (invoice["dueDate"], invoice["deliveryDate"]) == (today, "2026-01-15")
+    bad = refused(api, dueDate="2026-13-01", metaFields=digits)
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "dueDate"
+    paid = api.post(
+        f"/invoices/{invoice['id']}/payments",
+        json={"amount": 1, "paidAt": today, "reference": "1234567890123456"},
+    )
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["data"]["paidAt"] == today

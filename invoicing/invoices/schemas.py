@@ -1,5 +1,5 @@
 from datetime import date
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -7,10 +7,9 @@ from invoicing.orders.schemas import CustomerOut, DocumentLineTerms
 from invoicing.payments.schemas import PaymentOut
 from invoicing.seller.schemas import SellerOut
 from invoicing.web.parties import PostalAddress
-from invoicing.web.schemas import Creator, MetaField, MetaFields, Quantity, Strict, TaxOut
+from invoicing.web.schemas import Creator, Day, MetaField, MetaFields, Quantity, Strict, TaxOut
 
 # A calendar date as ISO 8601 text (`2026-03-01`), nothing else (no Unix times).
-Day = Annotated[date, Field(strict=True, examples=["2026-03-01"])]
 InvoiceStatus = Literal["open", "partially_paid", "paid", "credited"]
 
 
@@ -28,7 +27,9 @@ class InvoiceCreate(Strict):
         description="Invoice only these quantities; without it, everything not yet invoiced.",
     )
     metaFields: MetaFields = []
-    dueDate: Day | None = Field(default=None, description="Not before the issue date.")
+    dueDate: Day | None = Field(
+        default=None, description="Not before the issue date.", examples=["2026-03-01"]
+    )
     paymentTermsDays: int | None = Field(
         default=None,
         strict=True,

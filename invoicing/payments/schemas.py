@@ -4,9 +4,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from invoicing.web.schemas import Creator, ExactDecimal, Strict
-
-Day = Annotated[date, Field(strict=True, examples=["2026-03-05"])]
+from invoicing.web.schemas import Creator, Day, ExactDecimal, Strict
 
 
 class PaymentCreate(Strict):
@@ -18,7 +16,9 @@ class PaymentCreate(Strict):
             description="In the invoice's currency, at most its minor unit (2 decimals for EUR).",
         ),
     ]
-    paidAt: Day | None = Field(default=None, description="Default today; never in the future.")
+    paidAt: Day | None = Field(
+        default=None, description="Default today; never in the future.", examples=["2026-03-05"]
+    )
     method: str | None = Field(default=None, max_length=40, examples=["bank_transfer"])
     reference: str | None = Field(default=None, max_length=200, examples=["SEPA 4711"])
 
