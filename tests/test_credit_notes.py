@@ -333,7 +333,7 @@ def test_line_and_field_errors(api):
                     {"invoiceLineId": "nope", "quantity": 1},
                 ]
             },
-            "lineItems[1].invoiceLineId nope is not a line of this invoice",
+            "lineItems[1].invoiceLineId must be an id of 24 lowercase hex characters",
         ),
         ({"lineItems": [{"quantity": 1}]}, "lineItems[0].invoiceLineId is required"),
         ({"lineItems": [{"invoiceLineId": widget}]}, "lineItems[0].quantity is required"),

@@ -86,17 +86,33 @@ def test_validation_errors(api, body, message):
     assert response.json()["message"] == message
 
 
-def test_body_that_is_not_json_at_all(api):
-    response = api.post("/invoices", content=b"{nope", headers={"Content-Type": "application/json"})
+@pytest.mark.parametrize("body", [b"{nope", b'{"orderId": "6b02"', b"", b'{"orderId": 1,}'])
+def test_body_that_is_not_json_at_all(api, body):
+    response = api.post("/invoices", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
-    assert response.json()["message"] == "Validation error: request body must be a JSON object"
+    assert response.json() == {
+        "success": False,
+        "message": "Validation error: request body is not valid JSON",
+    }
 
 
-@pytest.mark.parametrize("order_id", ["69ab24db449866373d5e3e35", "not-an-id", "' OR 1=1 --"])
-def test_unknown_or_malformed_order(api, order_id):
-    response = api.post("/invoices", json={"orderId": order_id})
+def test_unknown_order(api):
+    response = api.post("/invoices", json={"orderId": "69ab24db449866373d5e3e35"})
     assert response.status_code == 404
     assert response.json() == {"success": False, "message": "Order not found"}
+
+
+@pytest.mark.parametrize("order_id", ["not-an-id", "' OR 1=1 --", "69AB24DB449866373D5E3E35"])
+def test_malformed_order_id_is_not_found_and_says_what_an_id_is(api, order_id):
+    response = api.post("/invoices", json={"orderId": order_id})
+    assert response.status_code == 404
+    assert response.json() == {
+        "success": False,
+        "message": "Order not found",
+        "errors": [
+            {"field": "orderId", "message": "must be an id of 24 lowercase hex characters"}
+        ],
+    }
 
 
 def test_without_token_401_before_anything_else(client):
@@ -150,6 +166,10 @@ def test_partial_quantity_errors_name_the_line(api):
         (
             {"lineItemId": "69ab24db449866373d5e3e35", "quantity": 1},
             "lineItems[0].lineItemId 69ab24db449866373d5e3e35 is not a line item of this order",
+        ),
+        (
+            {"lineItemId": "W-1", "quantity": 1},
+            "lineItems[0].lineItemId must be an id of 24 lowercase hex characters",
         ),
         (
             {"lineItemId": widget, "quantity": 31},

@@ -5,6 +5,8 @@ import re
 import time
 
 _ID = re.compile(r"[0-9a-f]{24}")
+# What a request that names a malformed id is told (in `errors`, beside the message).
+ID_FORMAT = "must be an id of 24 lowercase hex characters"
 
 
 def new_id() -> str:

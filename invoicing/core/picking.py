@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from invoicing.core.errors import ValidationFailed
+from invoicing.core.ids import ID_FORMAT, is_id
 from invoicing.core.money import number
 from invoicing.db.base import Row
 
@@ -32,9 +33,8 @@ def pick(
         field = f"lineItems[{index}]"
         line = by_id.get(line_id)
         if line is None:
-            raise ValidationFailed.on(
-                f"{field}.{kind.id_field}", f"{line_id} is not a {kind.of_what}"
-            )
+            problem = f"{line_id} is not a {kind.of_what}" if is_id(line_id) else ID_FORMAT
+            raise ValidationFailed.on(f"{field}.{kind.id_field}", problem)
         if any(earlier["id"] == line_id for earlier, _ in picked):
             raise ValidationFailed.on(
                 f"{field}.{kind.id_field}", f"{line_id} is listed more than once"

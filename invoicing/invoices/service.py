@@ -45,7 +45,7 @@ async def create(
     connection: Connection, caller: Principal, payload: InvoiceCreate, settings: Settings
 ) -> dict[str, Any]:
     """Must run in a write transaction: the order stays locked until it ends."""
-    order, order_lines = await orders.lock_for_invoicing(connection, payload.orderId)
+    order, order_lines = await orders.lock_for_invoicing(connection, payload.orderId, "orderId")
     if all(left_to_invoice(line) <= 0 for line in order_lines):
         invoiced_by = await repository.ids_of_order(connection, order["id"])
         raise Conflict(

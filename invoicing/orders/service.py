@@ -115,11 +115,13 @@ async def list_page(
     return await pagination.list_page(fetch, render, limit=limit, cursor=cursor)
 
 
-async def lock_for_invoicing(connection: Connection, order_id: str) -> tuple[Row, list[Row]]:
+async def lock_for_invoicing(
+    connection: Connection, order_id: str, field: str | None = None
+) -> tuple[Row, list[Row]]:
     """The order and its lines, locked until the transaction ends (so that two invoices cannot
-    both take what is left); 404 when there is no such order."""
+    both take what is left); 404 when there is no such order (`field`: the body's name for it)."""
     order = await get_or_404(
-        partial(repository.get, connection, lock=True), order_id, ORDER_NOT_FOUND
+        partial(repository.get, connection, lock=True), order_id, ORDER_NOT_FOUND, field
     )
     return order, await repository.lines(connection, order["id"])
 

@@ -125,7 +125,9 @@ _MESSAGES = {
 
 def describe(error: ErrorDetails) -> str:
     kind = error["type"]
-    if not error["loc"] or kind == "json_invalid":
+    if kind == "json_invalid":
+        return "request body is not valid JSON"
+    if not error["loc"]:
         return "request body must be a JSON object"
     if kind in ("string_type", "model_type") and error.get("input") is None:
         return "is required"
