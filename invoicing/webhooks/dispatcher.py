@@ -20,6 +20,7 @@ from typing import Any
 from prometheus_client import Counter, Gauge
 
 from invoicing.config import Settings
+from invoicing.core.pacing import Pacer
 from invoicing.core.times import now
 from invoicing.db.base import Database, Row
 from invoicing.webhooks import repository, retries
@@ -81,8 +82,11 @@ class Dispatcher:
         clock: Callable[[], datetime] = now,
         rng: random.Random | None = None,
         metrics: Metrics | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
+        """`pacer`: when new attempts may start (by default, whenever there is room)."""
         self.database = database
+        self.pacer = pacer
         self.box = box
         self.clock = clock
         self.rng = rng or random.Random()
@@ -122,7 +126,7 @@ class Dispatcher:
         while True:
             try:
                 free = self.capacity - len(in_flight)
-                if free > 0:
+                if free > 0 and (self.pacer is None or self.pacer.may_start()):
                     for claimed in await self.claim(free, per_endpoint):
                         task = asyncio.create_task(self.sender.send(claimed.message))
                         in_flight[task] = claimed

@@ -21,6 +21,7 @@ import orjson
 from invoicing.config import Settings
 from invoicing.core import keys
 from invoicing.core.lifetime import background_priority, exit_with
+from invoicing.core.pacing import Pacer, process_cpu
 from invoicing.db import create_database
 from invoicing.web import logs
 from invoicing.webhooks.dispatcher import Dispatcher, Metrics
@@ -64,8 +65,13 @@ async def serve(settings: Settings, commands: asyncio.StreamReader, reports: IO[
         settings.database_url, pool_size=POOL_SIZE, timeout=settings.db_timeout, durable=False
     )
     await database.connect()
+    # New attempts start while the server is not busy, and at least once a second when it is.
     dispatcher = Dispatcher(
-        database, settings, SecretBox(keys.secret_key(settings)), metrics=Reports(reports)
+        database,
+        settings,
+        SecretBox(keys.secret_key(settings)),
+        metrics=Reports(reports),
+        pacer=Pacer(process_cpu(os.getppid())),
     )
     work = asyncio.create_task(dispatcher.run_forever())
     try:
