@@ -33,6 +33,7 @@ from invoicing.payments.endpoints import router as payments
 from invoicing.seller.endpoints import router as seller
 from invoicing.tokens.endpoints import router as tokens
 from invoicing.web import fastpath, handlers, idempotency, logs, openapi
+from invoicing.web.docs import router as docs
 from invoicing.web.fastpath import FastPath
 from invoicing.web.middleware import LimitBody, RequestContext
 from invoicing.webhooks.endpoints import router as webhooks
@@ -83,7 +84,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Turns orders into correct, numbered invoices; renders and emails them.",
         lifespan=lifespan,
+        # /docs and /redoc are served from assets shipped with the service (invoicing.web.docs).
+        docs_url=None,
         redoc_url=None,
+        openapi_tags=openapi.TAGS,
         # No redirect to the path without its slash: Starlette builds that URL from the Host
         # header, which a client controls. The path with a slash is simply not a route (404).
         redirect_slashes=False,
@@ -106,10 +110,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks,
         operations,
         console,
+        docs,
     )
     for router in routers:
         app.include_router(router)
-    # Every route in FastAPI's matching order: the app's own (OpenAPI, docs), then each router's.
+    # Every route in FastAPI's matching order: the app's own (OpenAPI), then each router's.
     routes = [*app.router.routes, *(route for router in routers for route in router.routes)]
 
     app.add_exception_handler(AppError, handlers.app_error)  # type: ignore[arg-type]

@@ -9,8 +9,10 @@ from invoicing.db.base import Database, DatabaseUnavailable
 from invoicing.db.postgres import PostgresDatabase
 from invoicing.tokens.service import authenticate
 from invoicing.web.asgi import send_error
+from invoicing.web.docs import PUBLIC_PATHS as DOCS_PATHS
 
-PUBLIC_PATHS = frozenset({"/health", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
+# Exact paths (a set lookup per request): the docs' pages and assets are listed by their module.
+PUBLIC_PATHS = frozenset({"/health", "/metrics", "/openapi.json", *DOCS_PATHS})
 # The console checks its own session (invoicing.console); a token is never looked for there, and
 # its cookie is never looked for anywhere else.
 CONSOLE_PREFIX = "/admin"

@@ -18,6 +18,9 @@ router = APIRouter(tags=["operations"])
         200: {"content": {"application/json": {"example": {"status": "ok"}}}},
         **error_responses(503),
     },
+    summary="Check that the service and its database answer",
+    description='`200 {"status": "ok"}` when the database answers, 503 otherwise: for load '
+    "balancers and orchestrators. No token needed.",
 )
 async def health(request: Request) -> Response:
     try:
@@ -32,6 +35,13 @@ async def health(request: Request) -> Response:
     return json_response(b'{"status":"ok"}')
 
 
-@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}},
+    summary="Get Prometheus metrics",
+    description="Requests by route and status, their durations by route, invoices created, "
+    "and the process's own metrics, in the Prometheus text format. No token needed.",
+)
 async def prometheus_metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

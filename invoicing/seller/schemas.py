@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    ConfigDict,
     Field,
     TypeAdapter,
     ValidatorFunctionWrapHandler,
@@ -80,43 +81,137 @@ EmailOrEmpty = Annotated[
 
 
 class BankAccount(Strict):
+    """Where the customer pays (BG-16, BG-17): printed on invoices and in e-invoices."""
+
     iban: Annotated[
         str,
         Field(min_length=1, max_length=50, examples=["DE89370400440532013000"]),
         AfterValidator(_iban),
-    ]
+    ] = Field(description="Must pass its check digits; stored without spaces.")
     bic: Annotated[
         str, Field(max_length=20, examples=["COBADEFFXXX"]), AfterValidator(_bic_or_empty)
-    ] = ""
-    accountName: str = Field(default="", max_length=200)
+    ] = Field(default="", description="8 or 11 characters, or empty.")
+    accountName: str = Field(
+        default="",
+        max_length=200,
+        description="The account holder.",
+        examples=["Northwind Trading GmbH"],
+    )
 
 
 class SellerIn(Strict):
-    name: Name = Field(min_length=1, max_length=200, examples=["Northwind Trading Co."])
-    legalName: str = Field(default="", max_length=200)
-    address: PartyAddress = None
-    vatId: VatIdOrEmpty = ""
-    taxRegistrationId: str = Field(default="", max_length=100)
-    legalRegistrationId: str = Field(default="", max_length=100)
-    email: EmailOrEmpty = ""
-    phone: str = Field(default="", max_length=50)
-    contact: Contact | None = None
-    electronicAddress: ElectronicAddress | None = None
-    bankAccount: BankAccount | None = None
-    paymentTermsDays: int = Field(default=DEFAULT_PAYMENT_TERMS_DAYS, ge=0, le=365, strict=True)
+    """The whole seller profile: PUT replaces it, so send every field you want kept."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Northwind Trading Co.",
+                    "legalName": "Northwind Trading GmbH",
+                    "address": {
+                        "street": "Market St 400",
+                        "city": "Berlin",
+                        "postalCode": "10115",
+                        "country": "DE",
+                    },
+                    "vatId": "DE123456789",
+                    "taxRegistrationId": "",
+                    "legalRegistrationId": "HRB 12345",
+                    "email": "billing@northwind.example",
+                    "phone": "+49 30 1234567",
+                    "contact": {
+                        "name": "Accounts receivable",
+                        "phone": "+49 30 1234567",
+                        "email": "ar@northwind.example",
+                    },
+                    "electronicAddress": {"scheme": "0204", "id": "991-12345-67"},
+                    "bankAccount": {
+                        "iban": "DE89370400440532013000",
+                        "bic": "COBADEFFXXX",
+                        "accountName": "Northwind Trading GmbH",
+                    },
+                    "paymentTermsDays": 30,
+                }
+            ]
+        }
+    )
+
+    name: Name = Field(
+        min_length=1,
+        max_length=200,
+        description="Required: the trading name, printed on every document.",
+        examples=["Northwind Trading Co."],
+    )
+    legalName: str = Field(
+        default="",
+        max_length=200,
+        description="The registered name (BT-27), if not the trading name.",
+        examples=["Northwind Trading GmbH"],
+    )
+    address: PartyAddress = Field(
+        default=None,
+        description="Free text, or a postal address object (e-invoices need its country).",
+    )
+    vatId: VatIdOrEmpty = Field(
+        default="",
+        description="The seller's VAT identifier with its country prefix (BT-31), or empty.",
+        examples=["DE123456789"],
+    )
+    taxRegistrationId: str = Field(
+        default="",
+        max_length=100,
+        description="A local tax number (BT-32), where there is no VAT id.",
+    )
+    legalRegistrationId: str = Field(
+        default="",
+        max_length=100,
+        description="The commercial register entry (BT-30).",
+        examples=["HRB 12345"],
+    )
+    email: EmailOrEmpty = Field(default="", description="The seller's email address, or empty.")
+    phone: str = Field(
+        default="",
+        max_length=50,
+        description="A telephone number, or empty.",
+        examples=["+49 30 1234567"],
+    )
+    contact: Contact | None = Field(
+        default=None, description="The seller's contact point (BG-6); XRechnung needs it."
+    )
+    electronicAddress: ElectronicAddress | None = Field(
+        default=None, description="Where the seller receives e-invoices (BT-34); Peppol needs it."
+    )
+    bankAccount: BankAccount | None = Field(
+        default=None, description="Where customers pay; XRechnung invoices need it."
+    )
+    paymentTermsDays: int = Field(
+        default=DEFAULT_PAYMENT_TERMS_DAYS,
+        ge=0,
+        le=365,
+        strict=True,
+        description="Days from issue to due date for invoices that name neither; 0 to 365, "
+        "default 30.",
+        examples=[30],
+    )
 
 
 class SellerOut(BaseModel):
-    name: str
-    legalName: str
-    address: PostalAddress | str | None
-    vatId: str
-    taxRegistrationId: str
-    legalRegistrationId: str
-    email: str
-    phone: str
-    contact: Contact | None
-    electronicAddress: ElectronicAddress | None
-    bankAccount: BankAccount | None
-    paymentTermsDays: int
+    """The seller profile: who issues the invoices."""
+
+    name: str = Field(description="The trading name.", examples=["Northwind Trading Co."])
+    legalName: str = Field(description="The registered name (BT-27), or empty.")
+    address: PostalAddress | str | None = Field(
+        description="Free text, or a postal address object."
+    )
+    vatId: str = Field(description="BT-31, or empty.", examples=["DE123456789"])
+    taxRegistrationId: str = Field(description="BT-32, or empty.")
+    legalRegistrationId: str = Field(description="BT-30, or empty.", examples=["HRB 12345"])
+    email: str = Field(description="Or empty.", examples=["billing@northwind.example"])
+    phone: str = Field(description="Or empty.", examples=["+49 30 1234567"])
+    contact: Contact | None = Field(description="The seller's contact point (BG-6).")
+    electronicAddress: ElectronicAddress | None = Field(
+        description="Where the seller receives e-invoices (BT-34)."
+    )
+    bankAccount: BankAccount | None = Field(description="Where customers pay.")
+    paymentTermsDays: int = Field(description="Default days from issue to due date.", examples=[30])
     updatedAt: str | None = Field(description="Null until the profile is first saved.")

@@ -3,7 +3,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from invoicing.web.schemas import Strict
+from invoicing.web.schemas import SAME_ID, Strict
 
 
 def has_control_characters(text: str) -> bool:
@@ -30,18 +30,39 @@ TokenName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(c
 
 
 class TokenCreate(Strict):
-    name: TokenName
-    type: Literal["admin", "api"] = "api"
+    """A new access token: who holds it, and what it may do."""
+
+    name: TokenName = Field(
+        description="Who or what holds it (1 to 200 characters, no control characters); "
+        "shown as createdBy.name on what it creates.",
+        examples=["Web shop"],
+    )
+    type: Literal["admin", "api"] = Field(
+        default="api",
+        description="api: the resources; admin: also tokens, webhooks and the seller profile.",
+    )
 
 
 class TokenOut(Strict):
-    id: str
-    id_: str = Field(alias="_id")
-    name: str
-    type: Literal["admin", "api"]
-    createdAt: str
-    revokedAt: str | None
+    """An access token, without its secret."""
+
+    id: str = Field(
+        description="The token's id (not its secret).", examples=["6852dc137d290c8e310f258e"]
+    )
+    id_: str = Field(alias="_id", description=SAME_ID, examples=["6852dc137d290c8e310f258e"])
+    name: str = Field(description="Who or what holds it.", examples=["Web shop"])
+    type: Literal["admin", "api"] = Field(description="admin or api.", examples=["api"])
+    createdAt: str = Field(
+        description="ISO 8601 UTC, with milliseconds.", examples=["2026-03-01T09:00:00.000Z"]
+    )
+    revokedAt: str | None = Field(description="When it was revoked; null while it is valid.")
 
 
 class NewTokenOut(TokenOut):
-    token: str = Field(description="The secret. It is shown only in this response.")
+    """A new access token, with its secret (this once)."""
+
+    token: str = Field(
+        description="The secret, to send as `accessToken` or `Authorization: Bearer`. It is "
+        "shown only in this response: only its hash is stored.",
+        examples=["inv_Zk3q0p1c9D2xV7y…"],
+    )

@@ -120,6 +120,12 @@ _MESSAGES = {
     "extra_forbidden": "is not a known field",
     "literal_error": "must be one of {expected}",
     "enum": "must be one of {expected}",
+    "string_pattern_mismatch": "must match {pattern}",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
 }
 
 

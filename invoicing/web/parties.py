@@ -42,12 +42,22 @@ Country = Annotated[
 
 
 class PostalAddress(Strict):
-    street: str = Field(default="", max_length=100, examples=["Main St 1"])
-    additionalStreet: str = Field(default="", max_length=100)
-    city: str = Field(default="", max_length=100, examples=["Berlin"])
-    postalCode: str = Field(default="", max_length=20, examples=["10115"])
-    countrySubdivision: str = Field(default="", max_length=100)
-    country: Country
+    """A postal address as e-invoices carry it (EN 16931 BG-5, BG-8, BG-15)."""
+
+    street: str = Field(
+        default="", max_length=100, description="Street and number.", examples=["Main St 1"]
+    )
+    additionalStreet: str = Field(
+        default="", max_length=100, description="A second address line.", examples=["Building 4"]
+    )
+    city: str = Field(default="", max_length=100, description="The city.", examples=["Berlin"])
+    postalCode: str = Field(
+        default="", max_length=20, description="The post code.", examples=["10115"]
+    )
+    countrySubdivision: str = Field(
+        default="", max_length=100, description="Region, state or province.", examples=["Berlin"]
+    )
+    country: Country = Field(description="ISO 3166-1 alpha-2 country code; required.")
 
 
 # The CEF Electronic Address Scheme (EAS) codes EN 16931 1.3.16 accepts (BR-CL-25).
@@ -81,7 +91,13 @@ class ElectronicAddress(Strict):
         description="An EAS code, such as 0088 (GLN), 0204 (Leitweg-ID) or 9930 (German VAT id).",
         examples=["0088"],
     )
-    id: str = Field(min_length=1, max_length=100, examples=["5798000000001"])
+    id: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The identifier in that scheme; a GLN (0088) needs its 13 digits and its "
+        "check digit.",
+        examples=["5798000000001"],
+    )
 
     @field_validator("scheme")
     @classmethod
@@ -102,9 +118,17 @@ class ElectronicAddress(Strict):
 
 
 class Contact(Strict):
-    name: str = Field(default="", max_length=200)
-    phone: str = Field(default="", max_length=50)
-    email: str = Field(default="", max_length=320)
+    """A person or department to contact (BG-6, BG-9); XRechnung needs the seller's."""
+
+    name: str = Field(
+        default="", max_length=200, description="Who.", examples=["Accounts receivable"]
+    )
+    phone: str = Field(
+        default="", max_length=50, description="A telephone number.", examples=["+49 30 1234567"]
+    )
+    email: str = Field(
+        default="", max_length=320, description="An email address.", examples=["ar@acme.example"]
+    )
 
 
 VatId = Annotated[

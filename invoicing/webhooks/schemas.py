@@ -1,8 +1,8 @@
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
-from invoicing.web.schemas import Strict
+from invoicing.web.schemas import SAME_ID, Strict
 from invoicing.webhooks import addresses
 from invoicing.webhooks.events import ALL, EVENT_TYPES
 
@@ -34,51 +34,115 @@ EventFilter = Annotated[
 Description = Annotated[str, Field(max_length=500)]
 
 
+URL = (
+    "An http:// or https:// URL, without user or fragment. Loopback, private and link-local "
+    "addresses are refused unless INVOICING_WEBHOOK_ALLOW_PRIVATE=true."
+)
+EVENTS = (
+    "The event types to send (order.created, invoice.created, invoice.sent, invoice.paid, "
+    'payment.created, creditnote.created, creditnote.sent), or ["*"] for all of them.'
+)
+
+
 class WebhookCreate(Strict):
-    url: Url = Field(examples=["https://shop.example/hooks"])
-    events: EventFilter = Field(default_factory=lambda: [ALL])
-    description: Description = ""
+    """A URL to receive events, and which."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://shop.example/hooks",
+                    "events": ["invoice.created"],
+                    "description": "",
+                }
+            ]
+        }
+    )
+
+    url: Url = Field(description=f"Required. {URL}", examples=["https://shop.example/hooks"])
+    events: EventFilter = Field(
+        default_factory=lambda: [ALL], description=f'{EVENTS} Default ["*"].'
+    )
+    description: Description = Field(
+        default="", description="A note for people, at most 500 characters.", examples=["ERP"]
+    )
 
 
 class WebhookUpdate(Strict):
-    url: Url | None = None
-    events: EventFilter | None = None
-    description: Description | None = None
-    enabled: bool | None = None
+    """Only the fields sent change; none of them may be null."""
+
+    url: Url | None = Field(default=None, description=URL, examples=["https://shop.example/hooks"])
+    events: EventFilter | None = Field(default=None, description=EVENTS)
+    description: Description | None = Field(
+        default=None, description="A note for people, at most 500 characters."
+    )
+    enabled: bool | None = Field(
+        default=None,
+        description="false pauses deliveries; true resumes them (the pending ones go out).",
+    )
 
 
 class WebhookOut(Strict):
-    id: str
-    id_: str = Field(alias="_id")
-    url: str
-    events: list[str]
-    description: str
-    enabled: bool
+    """A webhook endpoint, without its secret."""
+
+    id: str = Field(description="The endpoint's id.", examples=["6939c3d02fa9114d9af87f00"])
+    id_: str = Field(alias="_id", description=SAME_ID, examples=["6939c3d02fa9114d9af87f00"])
+    url: str = Field(
+        description="Where events are POSTed.", examples=["https://shop.example/hooks"]
+    )
+    events: list[str] = Field(
+        description='The event types it receives, or ["*"].', examples=[["invoice.created"]]
+    )
+    description: str = Field(description="A note for people.", examples=["ERP"])
+    enabled: bool = Field(description="Whether deliveries go out.", examples=[True])
     disabledReason: str | None = Field(
         description="Why the service disabled the endpoint (gone, or failing for 3 days)."
     )
-    createdAt: str
-    updatedAt: str
+    createdAt: str = Field(
+        description="ISO 8601 UTC, with milliseconds.", examples=["2026-03-01T09:00:00.000Z"]
+    )
+    updatedAt: str = Field(
+        description="ISO 8601 UTC, with milliseconds.", examples=["2026-03-01T09:00:00.000Z"]
+    )
 
 
 class WebhookWithSecretOut(WebhookOut):
+    """A webhook endpoint with its signing secret (this once)."""
+
     secret: str = Field(
-        description="The signing secret (`whsec_…`). It is shown only in this response."
+        description="The signing secret (`whsec_…`), for any Standard Webhooks library. It is "
+        "shown only in this response."
     )
 
 
 class DeliveryOut(Strict):
-    eventId: str
-    eventType: str
-    status: Literal["pending", "delivered", "failed"]
-    attempts: int
-    lastStatusCode: int | None
-    lastError: str | None
-    lastAttemptAt: str | None
-    nextAttemptAt: str | None
-    deliveredAt: str | None
-    createdAt: str
+    """One event's delivery to one endpoint."""
+
+    eventId: str = Field(
+        description="The event's id: the `webhook-id` header, to dedupe on.",
+        examples=["6939c4112fa9114d9af87f10"],
+    )
+    eventType: str = Field(description="The event type.", examples=["invoice.created"])
+    status: Literal["pending", "delivered", "failed"] = Field(
+        description="pending (an attempt is due), delivered (a 2xx), or failed (given up).",
+        examples=["delivered"],
+    )
+    attempts: int = Field(description="How many attempts were made.", examples=[1])
+    lastStatusCode: int | None = Field(
+        description="The receiver's status code at the last attempt.", examples=[200]
+    )
+    lastError: str | None = Field(
+        description="What went wrong at the last attempt; null after a success."
+    )
+    lastAttemptAt: str | None = Field(description="ISO 8601 UTC.")
+    nextAttemptAt: str | None = Field(description="ISO 8601 UTC; null unless pending.")
+    deliveredAt: str | None = Field(description="ISO 8601 UTC; null until delivered.")
+    createdAt: str = Field(description="When the event happened (ISO 8601 UTC).")
 
 
 class PingOut(Strict):
-    eventId: str
+    """The ping event queued."""
+
+    eventId: str = Field(
+        description="The id of the ping event queued.", examples=["6939c4112fa9114d9af87f11"]
+    )

@@ -381,7 +381,7 @@ def test_saving_the_form_as_shown_changes_nothing(console, api, profile):
     [
         ({"bankAccount.iban": "DE88370400440532013000"}, "bankAccount.iban",
          "must be a valid IBAN: its check digits do not match"),
-        ({"vatId": "123456789"}, "vatId", "string should match pattern"),
+        ({"vatId": "123456789"}, "vatId", "must match ^[A-Z]{2}"),
         ({"address.country": ""}, "address.country", "is required"),
         ({"name": " "}, "name", "is required"),
         ({"paymentTermsDays": "400"}, "paymentTermsDays", "must be at most 365"),

@@ -101,7 +101,9 @@ def _aim(case: Case, ids: dict[str, str], rng: random.Random) -> None:
 
 
 def _operations() -> list[tuple[str, str]]:
-    document = create_app(Settings(database_url="sqlite:///unused.db")).openapi()
+    # A key of its own, or the app would write `unused.db.key` into the working directory.
+    settings = Settings(database_url="sqlite:///unused.db", secret_key="k" * 32)
+    document = create_app(settings).openapi()
     return [(method.upper(), path) for path, item in document["paths"].items() for method in item]
 
 
