@@ -1,8 +1,10 @@
 """`invoicing`: serve, migrate, and manage access tokens."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
@@ -12,6 +14,7 @@ from invoicing.core import keys
 from invoicing.db import create_database
 from invoicing.db.base import Connection
 from invoicing.db.migrate import upgrade
+from invoicing.db.url import dialect, sqlite_path
 from invoicing.tokens import service as tokens
 from invoicing.tokens.schemas import check_token_name
 from invoicing.web import server
@@ -77,7 +80,10 @@ def serve(
         raise typer.Exit(1) from None
     upgrade(settings.database_url)
     secret = asyncio.run(_bootstrap_token())
+    # Printed here, in the one process that starts the workers: once, before uvicorn logs anything.
+    typer.echo(banner(host, port, settings.database_url))
     if secret is not None:
+        typer.echo("")
         typer.echo(
             "No access tokens existed, so an admin token was created. It is shown only once:"
         )
@@ -95,6 +101,59 @@ def serve(
         log_level="warning",
         timeout_graceful_shutdown=10,
     )
+
+
+def banner(host: str, port: int, database_url: str) -> str:
+    """What `serve` prints on start: where it listens, the docs, the console, the database."""
+    listen = f"http://{_url_host(host)}:{port}"
+    # A wildcard address is where the server listens, not one a browser can open: the links
+    # point at this machine's loopback address instead.
+    wildcard = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host)
+    base = listen if wildcard is None else f"http://{_url_host(wildcard)}:{port}"
+    rows = [
+        ("Listening", listen + ("  (all network interfaces)" if wildcard else "")),
+        ("API docs", f"{base}/docs  (ReDoc: {base}/redoc)"),
+        ("Console", f"{base}/admin"),
+        ("Database", describe_database(database_url)),
+    ]
+    width = max(len(label) for label, _ in rows)
+    version = _version()
+    lines = [f"Invoicing {version}" if version else "Invoicing"]
+    lines += [f"  {label:<{width}}  {value}" for label, value in rows]
+    return "\n".join(lines)
+
+
+def describe_database(url: str) -> str:
+    """A SQLite database's absolute file path; any other's URL with its password masked."""
+    if dialect(url) == "sqlite":
+        return f"{Path(sqlite_path(url)).resolve()} (SQLite)"
+    # By hand, not urllib: a password may hold characters that make a URL parser split it
+    # elsewhere ('/', '?', '#'), and what is shown must never hold any of it.
+    scheme, separator, rest = url.partition("://")
+    userinfo, at, location = rest.rpartition("@")
+    if at and ":" in userinfo:
+        rest = f"{userinfo.partition(':')[0]}:***@{location}"
+    head, question, query = rest.partition("?")
+    query = "&".join(_mask_parameter(item) for item in query.split("&"))
+    return f"{scheme}{separator}{head}{question}{query}"
+
+
+def _mask_parameter(item: str) -> str:
+    name, equals, value = item.partition("=")
+    if equals and value and name.lower() in ("password", "sslpassword"):
+        return f"{name}=***"
+    return item
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _version() -> str | None:
+    try:
+        return metadata.version("invoicing")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return None
 
 
 @app.command()
@@ -123,30 +182,70 @@ def create_token(
 
 @tokens_app.command("list")
 def list_tokens(
-    all: Annotated[bool, typer.Option("--all", help="Include revoked tokens.")] = False,
+    all: Annotated[
+        bool, typer.Option("--all", help="Include revoked tokens (and a REVOKED column).")
+    ] = False,
 ) -> None:
-    """List access tokens (never their secrets)."""
+    """List access tokens (never their secrets), oldest first."""
     from invoicing.tokens.schemas import printable_name
 
-    rows = asyncio.run(_write(lambda c: tokens.list_tokens(c, include_revoked=all)))
-    for row in rows:
-        revoked = f"  revoked {row['revokedAt']}" if row["revokedAt"] else ""
-        # A name stored before control characters were refused is shown escaped, never raw.
-        name = printable_name(row["name"])
-        typer.echo(f"{row['id']}  {row['type']:<5}  {row['createdAt']}  {name}{revoked}")
+    every = asyncio.run(_write(lambda c: tokens.list_tokens(c, include_revoked=True)))
+    rows = every if all else [row for row in every if row["revokedAt"] is None]
+    if not rows:
+        revoked = len(every)
+        typer.echo(f"No live tokens ({revoked} revoked: see --all)." if revoked else "No tokens.")
+        typer.echo("Create one with: invoicing tokens create --name NAME --type admin")
+        return
+    # The name comes last, unpadded: it is the one column that may hold spaces.
+    header = ["ID", "TYPE", "CREATED", *(["REVOKED"] if all else []), "NAME"]
+    table = [
+        [
+            row["id"],
+            row["type"],
+            row["createdAt"],
+            *([row["revokedAt"] or "-"] if all else []),
+            # A name stored before control characters were refused is shown escaped, never raw.
+            printable_name(row["name"]),
+        ]
+        for row in rows
+    ]
+    for line in _aligned([header, *table]):
+        typer.echo(line)
 
 
 @tokens_app.command("revoke")
 def revoke_token(token_id: str) -> None:
-    """Revoke an access token; it stops working at once."""
+    """Revoke an access token; it stops working at once. Revoking a revoked token changes
+    nothing and succeeds (exit code 0); an unknown id fails (exit code 1)."""
     from invoicing.core.errors import NotFound
 
+    async def work(connection: Connection) -> tuple[dict[str, Any], bool]:
+        token = await tokens.get(connection, token_id)
+        if token["revokedAt"] is not None:
+            return token, False
+        return await tokens.revoke(connection, token_id), True
+
     try:
-        asyncio.run(_write(lambda c: tokens.revoke(c, token_id)))
+        token, revoked_now = asyncio.run(_write(work))
     except NotFound:
-        typer.echo(f"No token {token_id}", err=True)
+        typer.echo(
+            f"No token {token_id!r}: `invoicing tokens list --all` shows every token's id.",
+            err=True,
+        )
         raise typer.Exit(1) from None
-    typer.echo(f"Revoked {token_id}")
+    if revoked_now:
+        typer.echo(f"Revoked token {token['id']}; it stopped working at {token['revokedAt']}.")
+    else:
+        typer.echo(f"Token {token['id']} was already revoked on {token['revokedAt']}.")
+
+
+def _aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Columns two spaces apart, each as wide as its widest cell; the last one unpadded."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return [
+        "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]])
+        for row in rows
+    ]
 
 
 @webhooks_app.command("list")
@@ -192,6 +291,15 @@ def redeliver(
 
 async def _write(work: Callable[[Connection], Awaitable[T]]) -> T:
     settings = get_settings()
+    if dialect(settings.database_url) == "sqlite":
+        path = Path(sqlite_path(settings.database_url)).resolve()
+        if not path.exists():  # connecting would make an empty one, without the service's tables
+            typer.echo(
+                f"No database at {path}: run this where `invoicing serve` runs, or with its "
+                "INVOICING_DATABASE_URL.",
+                err=True,
+            )
+            raise typer.Exit(1)
     database = create_database(settings.database_url, timeout=settings.db_timeout)
     await database.connect()
     try:

@@ -44,6 +44,12 @@ async def list_tokens(connection: Connection, *, include_revoked: bool) -> list[
     ]
 
 
+async def get(connection: Connection, token_id: str) -> dict[str, Any]:
+    """A token, revoked or not; NotFound for an unknown (or malformed) id."""
+    row = await get_or_404(partial(repository.get, connection), token_id, TOKEN_NOT_FOUND)
+    return serialize(row)
+
+
 async def revoke(connection: Connection, token_id: str) -> dict[str, Any]:
     row = await get_or_404(partial(repository.get, connection), token_id, TOKEN_NOT_FOUND)
     if row["revoked_at"] is None:
