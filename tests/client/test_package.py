@@ -180,7 +180,9 @@ def test_the_wheel_holds_the_typed_package_and_declares_ranges(tmp_path):
     assert metadata["Name"] == "invoicing-client"
     assert metadata["Requires-Python"] == ">=3.11"
     requires = sorted(metadata.get_all("Requires-Dist") or [])
-    assert requires == ["httpx<1,>=0.27", "pydantic<3,>=2.7", "standardwebhooks<2,>=1.1"]
+    assert requires == [
+        "httpx<1,>=0.27", "pydantic<3,>=2.7", "sniffio<2,>=1.3", "standardwebhooks<2,>=1.1"
+    ]
 
     # Installed on its own (its dependencies are this environment's), it imports from there.
     target = tmp_path / "site"
