@@ -40,6 +40,20 @@ end
 """
 )
 
+# Each request a PDF not asked for before (a first render: PDFs are stored once), the ids in
+# file order from `offset` on (a run's threads each count on their own: use one thread).
+GET_PDF_FIRST = (
+    _PRELUDE
+    + """
+local ids = load("{ids}")
+local next_id = {offset}
+request = function()
+  next_id = next_id + 1
+  return wrk.format("GET", "/invoices/" .. ids[(next_id - 1) % #ids + 1] .. "/pdf")
+end
+"""
+)
+
 # Every request invoices a different open order (5 lines), in file order; the file holds more
 # orders than a run can use, so no request ever sees an already invoiced order.
 POST_INVOICE = (

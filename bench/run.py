@@ -21,6 +21,7 @@ from bench.report import (
     ORDERS,
     PAYMENT,
     PDF,
+    PDF_STORED,
     POST,
     Key,
     Results,
@@ -33,6 +34,14 @@ ORDERS_PER_SECOND = 4000  # more open orders than any server here can invoice pe
 # Large invoices for each of payments and credit notes: more than the connections, so that the
 # requests in flight at one time (taking them in turn) never wait for each other's invoice.
 LARGE_INVOICES = 1000
+# PDFs stored before `GET /invoices/{id}/pdf stored` runs: the ids its requests draw from.
+STORED_PDFS = 64
+# First renders per second one connection could ask for at most (one-page PDFs take 65-105 ms):
+# each run of first renders starts this many ids x its seconds further on in the ids file.
+FIRST_RENDERS_PER_SECOND = 20
+# The service's settings for every run: documents are made on request only, so that what a
+# scenario measures (and the reference beside it) never shares the machine with renders ahead.
+SERVICE_ENV = {"INVOICING_RENDER_AHEAD": "false"}
 
 
 @dataclass
@@ -192,7 +201,7 @@ class Bench:
                 seed=next(runs),
             )
 
-        service = procs.start_service(target.url, 1, directory)
+        service = procs.start_service(target.url, 1, directory, SERVICE_ENV)
         reference = procs.start_reference(target.url, 1, directory)
         try:
             self.verify(target, service, secret)
@@ -211,7 +220,7 @@ class Bench:
             procs.stop(reference)
             procs.stop(service)
         if dialect == "postgresql":
-            service = procs.start_service(target.url, 2, directory)
+            service = procs.start_service(target.url, 2, directory, SERVICE_ENV)
             try:
                 self.scenario(size, dialect, GET, [service], get_script)
             finally:
@@ -270,13 +279,25 @@ class Bench:
         if not kind.startswith("application/pdf"):
             self.results.notes.append(f"GET /invoices/{{id}}/pdf answered {kind!r}, not a PDF")
             return
-        pdf = load.write_script(
-            scripts / "pdf.lua", load.GET_PDF, token=secret, ids=scripts.parent / "ids.txt", seed=1
-        )
+        ids_file = scripts.parent / "ids.txt"
+        step = int(FIRST_RENDERS_PER_SECOND * max(self.o.duration, 1))
+
+        def first_renders(run: int) -> Path:
+            """PDFs never asked for (from ids[1:]: ids[0] was above), run after run."""
+            return load.write_script(
+                scripts / f"pdf-{run}.lua",
+                load.GET_PDF_FIRST,
+                token=secret,
+                ids=ids_file,
+                offset=1 + run * step,
+            )
+
         for rep in range(self.o.repeat):  # one request at a time: the latency of one PDF
-            sample = self.measure(service, pdf, self.o.duration, connections=1)
+            sample = self.measure(service, first_renders(rep), self.o.duration, connections=1)
             self.results.add(Key(size, dialect, PDF, "service", 1), sample)
             print(f"  {PDF:<22} service   1w rep {rep + 1}: p50 {sample.p50_ms:.1f} ms", flush=True)
+        self.stored_pdfs(size, dialect, service, secret, ids, scripts)
+        pdf = first_renders(self.o.repeat)
         if self.results.pdf_stall is None:  # GET's tail alone, then while 2 connections fetch PDFs
             time.sleep(1)  # let the last PDF finish
             alone = self.measure(service, get_script(), self.o.duration)
@@ -288,6 +309,39 @@ class Bench:
                 during = self.measure(service, get_script(), self.o.duration)
                 background.wait()
             self.results.pdf_stall = (alone.p99_ms, during.p99_ms)
+
+    def stored_pdfs(
+        self,
+        size: int,
+        dialect: str,
+        service: procs.Server,
+        secret: str,
+        ids: list[str],
+        scripts: Path,
+    ) -> None:
+        """`GET /invoices/{id}/pdf` served as stored, at full load like `GET /invoices/{id}` (the
+        issue's target: at least half its throughput, same run)."""
+        stored = ids[-STORED_PDFS:]  # not among the first renders' (they go from the start)
+        for invoice_id in stored:  # each rendered and stored once, here
+            request = urllib.request.Request(
+                f"{service.url}/invoices/{invoice_id}/pdf",
+                headers={"Authorization": f"Bearer {secret}"},
+            )
+            with urllib.request.urlopen(request, timeout=60) as response:
+                response.read()
+        stored_file = load.write_lines(scripts / "stored-pdfs.txt", stored)
+        runs = iter(range(1_000_000))
+
+        def script() -> Path:
+            return load.write_script(
+                scripts / "pdf-stored.lua",
+                load.GET_PDF,
+                token=secret,
+                ids=stored_file,
+                seed=next(runs),
+            )
+
+        self.scenario(size, dialect, PDF_STORED, [service], script)
 
     def soak(
         self, service: procs.Server, scripts: Path, secret: str, ids_file: Path, seeder: seed.Seeder

@@ -23,6 +23,7 @@ from invoicing.credit_notes.endpoints import router as credit_notes
 from invoicing.db import create_database
 from invoicing.db import housekeeping as housekeeping_loop
 from invoicing.db.base import DatabaseUnavailable
+from invoicing.documents.ahead import RenderAhead
 from invoicing.documents.renderer import PdfRenderer
 from invoicing.einvoice.endpoints import router as einvoices
 from invoicing.invoices.endpoints import router as invoices
@@ -61,6 +62,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.freeze()
         housekeeping = (idempotency.expire_keys, sessions.expire)
         background = [asyncio.create_task(housekeeping_loop.run_forever(database, housekeeping))]
+        # New invoices' and credit notes' documents, stored while the process is idle.
+        if settings.render_ahead:
+            app.state.render_ahead = ahead = RenderAhead(database, settings, renderer)
+            background.append(asyncio.create_task(ahead.run()))
         # Webhooks go out from a child process at a lower CPU priority (invoicing.webhooks.worker).
         delivery = None
         if settings.webhook_dispatch:
@@ -99,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret_box = secret_box
     app.state.console_signer = Signer(secret_key)
     app.state.webhook_dispatcher = None
+    app.state.render_ahead = None
     routers = (
         orders,
         invoices,

@@ -15,6 +15,7 @@ from invoicing.db import create_database
 from invoicing.db.base import Connection
 from invoicing.db.migrate import upgrade
 from invoicing.db.url import dialect, sqlite_path
+from invoicing.documents.cli import app as documents_app
 from invoicing.tokens import service as tokens
 from invoicing.tokens.schemas import check_token_name
 from invoicing.web import server
@@ -26,6 +27,7 @@ tokens_app = typer.Typer(no_args_is_help=True, help="Manage access tokens.")
 app.add_typer(tokens_app, name="tokens")
 webhooks_app = typer.Typer(no_args_is_help=True, help="Webhook endpoints and their deliveries.")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(documents_app, name="documents")
 
 
 @app.command()

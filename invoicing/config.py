@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     pdf_small_document_lines: int = Field(default=50, ge=1)
     pdf_queue_limit: int = Field(default=10, ge=0)
     pdf_queue_limit_per_token: int = Field(default=2, ge=1)
+    # Issued documents are stored once (invoicing.documents.store). Each server process renders
+    # the PDFs (and e-invoices) of new invoices and credit notes ahead of their first request, one
+    # at a time, while it has idle CPU, looking for new ones every `render_ahead_interval` seconds
+    # (invoicing.documents.ahead). Off, each is made on its first request or send.
+    render_ahead: bool = True
+    render_ahead_interval: float = Field(default=2.0, gt=0)
     # POST /invoices/{id}/send: at most this many per invoice in any hour (429 past it).
     invoice_sends_per_hour: int = Field(default=10, ge=1)
     # Off only to compare: the busiest routes then go through FastAPI's router like the rest.

@@ -30,8 +30,12 @@ _skipped_postgres = 0
 # Every app and server the tests make shares one secret key (PostgreSQL requires one).
 TEST_SECRET_KEY = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 os.environ.setdefault("INVOICING_SECRET_KEY", TEST_SECRET_KEY)
+# Issued documents are made on request only, unless a test renders them ahead on purpose
+# (tests/documents/test_stored.py): background renders would make other tests' timing vary.
+os.environ.setdefault("INVOICING_RENDER_AHEAD", "false")
 
 TABLES = (
+    "issued_documents",
     "webhook_deliveries",
     "webhook_events",
     "webhook_endpoints",
@@ -128,13 +132,15 @@ def outbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def app_client(database_url: str, outbox: Path) -> Iterator[TestClient]:
-    # The webhook dispatcher is driven by the tests that need it, on a clock of their own.
+    # The webhook dispatcher is driven by the tests that need it, on a clock of their own; the
+    # documents are made on request only (tests/documents/test_stored.py renders ahead).
     settings = Settings(
         database_url=database_url,
         outbox_dir=outbox,
         smtp_url=None,
         webhook_dispatch=False,
         webhook_allow_private=True,
+        render_ahead=False,
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client

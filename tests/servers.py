@@ -30,6 +30,9 @@ def _env(database_url: str, **extra: str) -> dict[str, str]:
     env["INVOICING_DATABASE_URL"] = database_url
     env["INVOICING_SECRET_KEY"] = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
     env["PYTHONUNBUFFERED"] = "1"
+    # Documents are made on request only, unless a test asks for them ahead of time: renders in
+    # the background would change what the render tests measure.
+    env["INVOICING_RENDER_AHEAD"] = "false"
     env.update(extra)
     return env
 

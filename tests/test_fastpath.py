@@ -22,6 +22,9 @@ HOT = {
     ("GET", "/orders/{order_id}"),
     ("POST", "/invoices"),
     ("GET", "/invoices/{invoice_id}"),
+    # Stored documents' bytes (invoicing.documents.store).
+    ("GET", "/invoices/{invoice_id}/pdf"),
+    ("GET", "/credit-notes/{credit_note_id}/pdf"),
 }
 
 

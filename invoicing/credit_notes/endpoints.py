@@ -11,12 +11,13 @@ from invoicing.credit_notes.repository import Filters
 from invoicing.credit_notes.schemas import CreditNoteCreate, CreditNoteOut, CreditNoteUpdate
 from invoicing.credit_notes.service import CREDIT_NOTE_NOT_FOUND, FULLY_CREDITED
 from invoicing.db.base import Connection
-from invoicing.documents import delivery
+from invoicing.documents import delivery, serving
 from invoicing.invoices.endpoints import META_FIELDS_REFUSED, RENDERING, SEND_REFUSED
 from invoicing.invoices.schemas import SendRequest
 from invoicing.invoices.service import INVOICE_NOT_FOUND
 from invoicing.web import context, idempotency
 from invoicing.web.bodies import parse
+from invoicing.web.fastpath import hot
 from invoicing.web.openapi import body
 from invoicing.web.responses import json_response, success_body
 from invoicing.web.schemas import CreatedEnvelope, Envelope, ListEnvelope, Says, error_responses
@@ -136,15 +137,18 @@ async def update_credit_note(request: Request, credit_note_id: str) -> Response:
     "/credit-notes/{credit_note_id}/pdf",
     response_class=Response,
     responses={
-        200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+        **serving.openapi_responses("application/pdf", {"type": "string", "format": "binary"}),
         **error_responses(messages={404: [NOT_FOUND], **RENDERING}),
     },
+    openapi_extra=serving.CONDITIONAL,
     summary="Download a credit note as PDF",
     description="The credit note as a PDF (`application/pdf`, as the attachment "
     "`credit-note-<number>.pdf`); a Factur-X PDF/A-3b embedding its CII when its data is "
-    "complete for EN 16931, otherwise a plain PDF. A busy renderer answers 503 or 429 with "
-    "`Retry-After`. Any access token.",
+    "complete for EN 16931, otherwise a plain PDF. Stored once, as for invoices: the same "
+    "bytes on every answer, `ETag` and 304 for a matching `If-None-Match`. A busy renderer "
+    "answers 503 or 429 with `Retry-After`. Any access token.",
 )
+@hot
 async def get_credit_note_pdf(request: Request, credit_note_id: str) -> Response:
     return await delivery.pdf_response(request, delivery.CREDIT_NOTES, credit_note_id)
 

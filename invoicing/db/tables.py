@@ -340,3 +340,22 @@ console_sessions = sa.Table(
     sa.Column("expires_at", Timestamp, nullable=False, index=True),
     sa.Column("ended_at", Timestamp, nullable=True),
 )
+
+# Issued documents (invoicing/documents/store.py): each invoice's and credit note's PDF and
+# e-invoices, stored once with their SHA-256 and served as they are from then on. The service
+# only ever inserts (ON CONFLICT DO NOTHING): a row is never updated or deleted.
+issued_documents = sa.Table(
+    "issued_documents",
+    metadata,
+    # The invoice's or the credit note's id (ids are unique across both).
+    sa.Column("document_id", Id, primary_key=True),
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("document_type", sa.String(12), nullable=False),
+    sa.Column("content", sa.LargeBinary(), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.CheckConstraint(
+        "kind IN ('pdf', 'ubl', 'ubl-xrechnung', 'cii', 'cii-xrechnung')", name="kind"
+    ),
+    sa.CheckConstraint("document_type IN ('invoice', 'credit_note')", name="document_type"),
+)

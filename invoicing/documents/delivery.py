@@ -1,5 +1,6 @@
-"""Issued documents (invoices, credit notes) as PDFs, and their delivery by email (recorded only
-once the mail server accepted it)."""
+"""Issued documents (invoices, credit notes) as PDFs and e-invoices, made once, stored
+(invoicing.documents.store) and served as stored, and their delivery by email (recorded only once
+the mail server accepted it)."""
 
 import asyncio
 import dataclasses
@@ -9,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from starlette.requests import Request
@@ -17,16 +18,26 @@ from starlette.responses import Response
 
 from invoicing.auth.dependencies import principal
 from invoicing.config import Settings
-from invoicing.core.errors import TOO_MANY_REQUESTS, BadGateway, TooManyRequests, ValidationFailed
+from invoicing.core.errors import (
+    TOO_MANY_REQUESTS,
+    BadGateway,
+    TooManyRequests,
+    Unprocessable,
+    ValidationFailed,
+)
 from invoicing.core.times import now
 from invoicing.credit_notes import repository as credit_note_rows
 from invoicing.credit_notes import service as credit_notes
 from invoicing.db.base import Connection, Database
+from invoicing.documents import serving, store
 from invoicing.documents.disconnect import while_connected
 from invoicing.documents.model import InvoiceDocument
 from invoicing.documents.renderer import PdfRenderer
+from invoicing.documents.store import PDF, DocumentType, Format, Issued
 from invoicing.einvoice import requirements
 from invoicing.einvoice.cii import build_cii
+from invoicing.einvoice.terms import Profile
+from invoicing.einvoice.ubl import build_ubl
 from invoicing.invoices import repository as invoice_rows
 from invoicing.invoices import service as invoices
 from invoicing.mail.delivery import MailDeliveryError, deliver
@@ -41,6 +52,14 @@ from invoicing.web import context
 SEND_WINDOW = timedelta(hours=1)
 
 Render = Callable[[InvoiceDocument], Awaitable[bytes]]
+Syntax = Literal["ubl", "cii"]
+# Each e-invoice stored: its syntax, its profile, and its format in the store.
+EINVOICES: tuple[tuple[Syntax, Profile, Format], ...] = (
+    ("ubl", "peppol", "ubl"),
+    ("ubl", "xrechnung", "ubl-xrechnung"),
+    ("cii", "en16931", "cii"),
+    ("cii", "xrechnung", "cii-xrechnung"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +70,16 @@ class Kind:
     get: Callable[[Connection, str, Settings], Awaitable[dict[str, Any]]]
     record_sent: Callable[[Connection, str, str, Settings], Awaitable[dict[str, Any]]]
     recent_mail_times: Callable[[Connection, str, datetime, int], Awaitable[list[datetime | str]]]
+    type: DocumentType = "invoice"
 
     @property
     def send_failed(self) -> str:
         return f"The {self.name} email could not be sent"
+
+    @property
+    def incomplete(self) -> str:
+        """The 422 message for a document whose data the rules of the profile asked for refuse."""
+        return f"The {self.name} lacks data that EN 16931 requires"
 
 
 INVOICES = Kind("invoice", invoices.get, invoices.record_sent, invoice_rows.recent_mail_times)
@@ -63,17 +88,24 @@ CREDIT_NOTES = Kind(
     lambda connection, id, settings: credit_notes.get(connection, id),
     lambda connection, id, to, settings: credit_notes.record_sent(connection, id, to),
     credit_note_rows.recent_mail_times,
+    type="credit_note",
 )
+KINDS: dict[DocumentType, Kind] = {"invoice": INVOICES, "credit_note": CREDIT_NOTES}
 
 
 def renderer_for(request: Request) -> Render:
     """PDFs for this request's caller (its token's place in the renderer's queues), given up as
-    soon as the client leaves."""
+    soon as the client leaves. While one renders, this process renders nothing ahead
+    (invoicing.documents.ahead)."""
     renderer: PdfRenderer = request.app.state.pdf_renderer
+    ahead = getattr(request.app.state, "render_ahead", None)
     token = principal(request).id
 
     async def render(document: InvoiceDocument) -> bytes:
-        return await while_connected(request, renderer.render(document, token=token))
+        if ahead is None:
+            return await while_connected(request, renderer.render(document, token=token))
+        with ahead.yielding():
+            return await while_connected(request, renderer.render(document, token=token))
 
     return render
 
@@ -87,33 +119,154 @@ async def load_data(database: Database, kind: Kind, id: str, settings: Settings)
     return exact
 
 
-async def load(database: Database, kind: Kind, id: str, settings: Settings) -> InvoiceDocument:
-    """The document to render and send. When its data is complete for EN 16931 (what
-    `GET .../cii` serves, at most 2 currency decimals included), it carries that CII, and its PDF
-    is a Factur-X PDF/A-3b embedding it (API.md, "E-invoices"); otherwise a plain PDF."""
-    data = await load_data(database, kind, id, settings)
+def as_issued(kind: Kind, data: dict[str, Any]) -> dict[str, Any]:
+    """The document's API object as it was issued: an invoice without the payments and credit
+    notes booked against it since (which its GET shows, and its mails state). What is stored is
+    made from this, so the bytes are the same whenever they are made: on the first request,
+    ahead of time, or by `invoicing documents render-missing`."""
+    if kind.type == "credit_note":
+        return data
+    return {
+        **data,
+        "payments": [],
+        "paidTotal": 0,
+        "creditedTotal": 0,
+        "amountDue": data["total"],
+        "status": "open",
+        "overdue": False,
+    }
+
+
+def document_of(data: dict[str, Any], settings: Settings) -> InvoiceDocument:
+    """The document to render. When its data is complete for EN 16931 (what `GET .../cii`
+    serves, at most 2 currency decimals included), it carries that CII, and its PDF is a Factur-X
+    PDF/A-3b embedding it (API.md, "E-invoices"); otherwise a plain PDF."""
     document = InvoiceDocument.from_api(data, locale=settings.locale)
     if requirements.missing(data, "en16931"):
         return document
     return dataclasses.replace(document, factur_x=build_cii(data, profile="en16931"))
 
 
+async def load(database: Database, kind: Kind, id: str, settings: Settings) -> InvoiceDocument:
+    """The document as it stands now (a mail's text says what is left to pay)."""
+    return document_of(await load_data(database, kind, id, settings), settings)
+
+
+def build_einvoice(kind: Kind, data: dict[str, Any], syntax: Syntax, profile: Profile) -> bytes:
+    """The e-invoice, or 422 naming what the rules of `profile` find missing."""
+    missing = requirements.missing(data, profile)
+    if missing:
+        raise Unprocessable(kind.incomplete, errors=missing)
+    if syntax == "ubl":
+        return build_ubl(data, profile="xrechnung" if profile == "xrechnung" else "peppol")
+    return build_cii(data, profile="xrechnung" if profile == "xrechnung" else "en16931")
+
+
+def einvoice_format(syntax: Syntax, profile: Profile) -> Format:
+    for each_syntax, each_profile, format in EINVOICES:
+        if (each_syntax, each_profile) == (syntax, profile):
+            return format
+    raise ValueError(f"no {syntax} e-invoice has the profile {profile}")
+
+
+async def stored_pdf(
+    database: Database, kind: Kind, id: str, settings: Settings, render: Render
+) -> Issued:
+    """The document's stored PDF; rendered (as issued) and stored first when there is none."""
+    found = await store.find(database, kind.type, id, PDF)
+    if found is not None:
+        return found
+    data = as_issued(kind, await load_data(database, kind, id, settings))
+    return await _store_pdf(database, kind, id, data, settings, render)
+
+
+async def _store_pdf(
+    database: Database,
+    kind: Kind,
+    id: str,
+    data: dict[str, Any],
+    settings: Settings,
+    render: Render,
+) -> Issued:
+    document = document_of(data, settings)
+    pdf = await render(document)
+    return await store.put(database, kind.type, id, PDF, pdf, number=document.number)
+
+
+async def stored_einvoice(
+    database: Database, kind: Kind, id: str, settings: Settings, syntax: Syntax, profile: Profile
+) -> Issued:
+    """The document's stored e-invoice; built (as issued) and stored first when there is none.
+    One the rules refuse (422) is not stored."""
+    format = einvoice_format(syntax, profile)
+    found = await store.find(database, kind.type, id, format)
+    if found is not None:
+        return found
+    data = as_issued(kind, await load_data(database, kind, id, settings))
+    xml = build_einvoice(kind, data, syntax, profile)
+    return await store.put(database, kind.type, id, format, xml, number=data["number"])
+
+
+async def store_missing(
+    database: Database,
+    kind: Kind,
+    id: str,
+    settings: Settings,
+    render: Render,
+    *,
+    einvoices: bool = True,
+) -> list[Format]:
+    """Store what the document lacks: its PDF, and with `einvoices` each e-invoice that the rules
+    accept. The formats stored (by this call or, at the same moment, by another process)."""
+    async with database.read() as connection:
+        have = await store.stored_kinds(connection, id)
+    wanted = [PDF, *(format for _, _, format in EINVOICES if einvoices)]
+    if all(format in have for format in wanted):
+        return []
+    data = as_issued(kind, await load_data(database, kind, id, settings))
+    stored: list[Format] = []
+    if PDF not in have:
+        await _store_pdf(database, kind, id, data, settings, render)
+        stored.append(PDF)
+    for syntax, profile, format in EINVOICES if einvoices else ():
+        if format in have:
+            continue
+        # Each is built on the event loop (up to ~45 ms for 500 lines): let requests in between.
+        await asyncio.sleep(0)
+        try:
+            xml = build_einvoice(kind, data, syntax, profile)
+        except Unprocessable:
+            continue
+        await store.put(database, kind.type, id, format, xml, number=data["number"])
+        stored.append(format)
+    return stored
+
+
 async def pdf_response(request: Request, kind: Kind, id: str, *, inline: bool = False) -> Response:
+    """The stored PDF (rendered and stored on the first request), with its ETag; 304 when
+    If-None-Match names it."""
+    database = context.database(request)
+    tags = serving.if_none_match(request)
+    if tags:
+        known = await store.find_sha256(database, id, PDF)
+        if known is not None and serving.matches(tags, known):
+            return serving.not_modified(known)
     settings: Settings = request.app.state.settings
-    document = await load(context.database(request), kind, id, settings)
-    pdf = await renderer_for(request)(document)
-    name = attachment_filename(document.number, credit_note=document.is_credit_note)
-    return Response(
-        pdf,
+    pdf = await stored_pdf(database, kind, id, settings, renderer_for(request))
+    if tags and serving.matches(tags, pdf.sha256):
+        return serving.not_modified(pdf.sha256)
+    return serving.document_response(
+        pdf.content,
+        pdf.sha256,
         media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{name}"'
-        },
+        filename=attachment_filename(pdf.number, credit_note=kind.type == "credit_note"),
+        inline=inline,
     )
 
 
 async def send(request: Request, kind: Kind, id: str, to: str | None) -> tuple[dict[str, Any], str]:
-    """Email the document with its PDF; only after the server accepted it is the mail recorded."""
+    """Email the document with its stored PDF (stored first when it is not yet); only after the
+    server accepted it is the mail recorded."""
     settings: Settings = request.app.state.settings
     database = context.database(request)
     document = await load(database, kind, id, settings)
@@ -130,8 +283,10 @@ async def send(request: Request, kind: Kind, id: str, to: str | None) -> tuple[d
             str(error), errors=[{"field": "to", "message": str(error)}]
         ) from None
     await _check_send_limit(database, kind, id, settings.invoice_sends_per_hour)
-    pdf = await renderer_for(request)(document)
-    message = compose_invoice_email(document, pdf, sender=settings.mail_from, recipient=recipient)
+    pdf = await stored_pdf(database, kind, id, settings, renderer_for(request))
+    message = compose_invoice_email(
+        document, pdf.content, sender=settings.mail_from, recipient=recipient
+    )
     try:
         await asyncio.to_thread(
             deliver,

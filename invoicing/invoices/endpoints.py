@@ -13,7 +13,7 @@ from invoicing.core.errors import (
     UNEXPECTED_BY_ROUTE,
 )
 from invoicing.db.base import Connection
-from invoicing.documents import delivery
+from invoicing.documents import delivery, serving
 from invoicing.invoices import service
 from invoicing.invoices.repository import Filters
 from invoicing.invoices.schemas import (
@@ -218,16 +218,21 @@ async def update_invoice(request: Request, invoice_id: str) -> Response:
     "/{invoice_id}/pdf",
     response_class=Response,
     responses={
-        200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+        **serving.openapi_responses("application/pdf", {"type": "string", "format": "binary"}),
         **error_responses(messages={404: [NOT_FOUND], **RENDERING}),
     },
+    openapi_extra=serving.CONDITIONAL,
     summary="Download an invoice as PDF",
     description="The invoice as a PDF (`application/pdf`, as the attachment "
     "`invoice-<number>.pdf`). When its data is complete for EN 16931, it is a PDF/A-3b with "
     "the CII e-invoice embedded as `factur-x.xml` (Factur-X, EN 16931 profile); otherwise a "
-    "plain PDF. Renders are queued: a busy renderer answers 503 or 429 with `Retry-After`. "
-    "Any access token.",
+    "plain PDF. It shows the invoice as issued (payments and credit notes booked since are in "
+    "`GET /invoices/{id}`). Made once, on the first request or send or ahead of time, and "
+    "stored: every answer has the same bytes, with `ETag` (their SHA-256) and 304 for a "
+    "matching `If-None-Match`. A first render is queued: a busy renderer answers 503 or 429 "
+    "with `Retry-After`. Any access token.",
 )
+@hot
 async def get_invoice_pdf(request: Request, invoice_id: str) -> Response:
     return await delivery.pdf_response(request, delivery.INVOICES, invoice_id)
 

@@ -1,7 +1,10 @@
 """The PDF renderer under attack, through real servers (`invoicing serve`) and their real render
 processes: a one-page PDF is not starved by huge ones, each token and each lane has a bounded
 queue, a render whose client left is dropped (or its process killed), every render has a time
-limit, and mail goes through the same renderer."""
+limit, and mail goes through the same renderer.
+
+A PDF is rendered once and then served as stored (test_stored.py): what must render asks for a
+document not stored yet, and the servers render nothing ahead (tests/servers.py)."""
 
 import time
 from collections.abc import Callable, Iterator
@@ -159,30 +162,30 @@ def test_a_running_render_whose_client_left_is_killed(serve) -> None:
 
 def test_a_small_render_whose_client_left_is_finished_not_killed(serve) -> None:
     admin = serve()
-    one_page = invoice_pdf(admin)
-    _pdf(admin, one_page)  # the small lane's process is up
+    _pdf(admin, invoice_pdf(admin))  # the small lane's process is up
     before = render_processes(admin.server)
-    for _ in range(3):
-        admin.hold(one_page).close()
+    for _ in range(3):  # new documents each (a stored one renders no more)
+        admin.hold(invoice_pdf(admin)).close()
     time.sleep(1)  # killing would show here; replacing takes 0.6-1.0 s
     assert render_processes(admin.server) == before
-    response, seconds = _pdf(admin, one_page)
+    response, seconds = _pdf(admin, invoice_pdf(admin))
     assert response.status_code == 200 and seconds < PROMPT
 
 
 def test_queued_renders_whose_clients_left_are_dropped(serve) -> None:
     admin = serve()
-    medium = invoice_pdf(admin, 500)  # short names: about 2 s
-    alone = min(_pdf(admin, medium)[1] for _ in range(2))
+    # Short names: about 2 s each. New documents each time: a stored one renders no more.
+    medium = [invoice_pdf(admin, 500) for _ in range(4)]
+    alone = min(_pdf(admin, medium.pop())[1] for _ in range(2))
     before = render_processes(admin.server)
     with ThreadPoolExecutor(1) as pool:
-        first = pool.submit(_pdf, admin.new_token("first"), medium)
+        first = pool.submit(_pdf, admin.new_token("first"), medium[0])
         time.sleep(0.3)
-        left = [admin.new_token(name).hold(medium) for name in ("a", "b", "c")]
+        left = [admin.new_token(name).hold(medium[1]) for name in ("a", "b", "c")]
         time.sleep(0.3)
         for connection in left:
             connection.close()
-        last, seconds = _pdf(admin.new_token("last"), medium)
+        last, seconds = _pdf(admin.new_token("last"), medium[1])
         assert first.result()[0].status_code == 200
     assert last.status_code == 200
     # It waited for the render under way and its own, not for the three abandoned ones too.
