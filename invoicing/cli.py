@@ -9,9 +9,9 @@ from typing import Annotated, Any, TypeVar
 import typer
 import uvicorn
 
+from invoicing.commands import existing_database
 from invoicing.config import get_settings
 from invoicing.core import keys
-from invoicing.db import create_database
 from invoicing.db.base import Connection
 from invoicing.db.migrate import upgrade
 from invoicing.db.url import dialect, sqlite_path
@@ -292,23 +292,8 @@ def redeliver(
 
 
 async def _write(work: Callable[[Connection], Awaitable[T]]) -> T:
-    settings = get_settings()
-    if dialect(settings.database_url) == "sqlite":
-        path = Path(sqlite_path(settings.database_url)).resolve()
-        if not path.exists():  # connecting would make an empty one, without the service's tables
-            typer.echo(
-                f"No database at {path}: run this where `invoicing serve` runs, or with its "
-                "INVOICING_DATABASE_URL.",
-                err=True,
-            )
-            raise typer.Exit(1)
-    database = create_database(settings.database_url, timeout=settings.db_timeout)
-    await database.connect()
-    try:
-        async with database.write() as connection:
-            return await work(connection)
-    finally:
-        await database.close()
+    async with existing_database(get_settings()) as database, database.write() as connection:
+        return await work(connection)
 
 
 async def _bootstrap_token() -> str | None:

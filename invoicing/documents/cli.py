@@ -1,17 +1,12 @@
 """`invoicing documents`: check the stored issued documents, and store those missing."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from invoicing.config import Settings, get_settings
-from invoicing.db import create_database
-from invoicing.db.base import Database
-from invoicing.db.url import dialect, sqlite_path
+from invoicing.commands import existing_database
+from invoicing.config import get_settings
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -27,7 +22,7 @@ def verify() -> None:
 
     async def work() -> tuple[int, int]:
         checked = mismatches = 0
-        async with _database(get_settings()) as database:
+        async with existing_database(get_settings()) as database:
             async for row in store.every_row(database):
                 checked += 1
                 found = store.sha256(row.content)
@@ -75,7 +70,7 @@ def render_missing(
 
         done = failed = 0
         try:
-            async with _database(settings) as database:
+            async with existing_database(settings) as database:
                 for kind in (delivery.INVOICES, delivery.CREDIT_NOTES):
                     after = 0
                     while True:
@@ -107,22 +102,3 @@ def render_missing(
     if failed:
         typer.echo(f"{failed} could not be rendered (see above); run this again to retry.")
         raise typer.Exit(1)
-
-
-@asynccontextmanager
-async def _database(settings: Settings) -> AsyncIterator[Database]:
-    if dialect(settings.database_url) == "sqlite":
-        path = Path(sqlite_path(settings.database_url)).resolve()
-        if not path.exists():  # connecting would make an empty one, without the service's tables
-            typer.echo(
-                f"No database at {path}: run this where `invoicing serve` runs, or with its "
-                "INVOICING_DATABASE_URL.",
-                err=True,
-            )
-            raise typer.Exit(1)
-    database = create_database(settings.database_url, timeout=settings.db_timeout)
-    await database.connect()
-    try:
-        yield database
-    finally:
-        await database.close()
