@@ -48,10 +48,15 @@ POLL = 0.05
 # draining run needs a backlog written and delivered, which makes pairs dear).
 LATENCY_PAIRS = 1
 
+# Events still in SQLite's outbox (invoicing.webhooks.events) are pending deliveries too.
+_IN_OUTBOX = "(SELECT count(*) FROM webhook_outbox WHERE endpoint_ids LIKE '%' || $1 || '%')"
 _PENDING = Query(
-    "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1 AND next_attempt_at IS NOT NULL"
+    "SELECT count(*) + " + _IN_OUTBOX + " FROM webhook_deliveries "
+    "WHERE endpoint_id = $1 AND next_attempt_at IS NOT NULL"
 )
-_EVENTS = Query("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1")
+_EVENTS = Query(
+    "SELECT count(*) + " + _IN_OUTBOX + " FROM webhook_deliveries WHERE endpoint_id = $1"
+)
 _RETRIED = Query("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1 AND attempts > 1")
 
 Measure = Callable[[procs.Server, Path, float], Sample]

@@ -38,6 +38,7 @@ TABLES = (
     "issued_documents",
     "webhook_deliveries",
     "webhook_events",
+    "webhook_outbox",
     "webhook_endpoints",
     "idempotency_keys",
     "credit_note_mails",

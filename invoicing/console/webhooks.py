@@ -93,6 +93,7 @@ async def _detail(
     notice: str = "",
     status: int = 200,
 ) -> Response:
+    await service.move_outbox(context.database(request))
     async with context.database(request).read() as connection:
         endpoint = await service.get(connection, endpoint_id)
         deliveries, next_cursor = page_items(

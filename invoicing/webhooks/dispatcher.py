@@ -23,7 +23,7 @@ from invoicing.config import Settings
 from invoicing.core.pacing import Pacer
 from invoicing.core.times import now
 from invoicing.db.base import Database, Row
-from invoicing.webhooks import repository, retries
+from invoicing.webhooks import events, repository, retries
 from invoicing.webhooks.sender import Message, Outcome, Sender
 from invoicing.webhooks.signing import SecretBox
 
@@ -170,10 +170,13 @@ class Dispatcher:
     async def claim(self, free: int, busy: collections.Counter[str]) -> list[Claimed]:
         at = self.clock()
         async with self.database.read() as connection:
-            if not await repository.any_due(connection, at):
+            arrived = await events.waiting(connection)
+            if not arrived and not await repository.any_due(connection, at):
                 return []
         full = [endpoint for endpoint, count in busy.items() if count >= self.per_endpoint]
         async with self.database.write() as connection:
+            if arrived:
+                await events.move(connection, events.MOVE_BATCH)
             candidates = await repository.due(connection, at, free * 4, full)
             taking = dict(busy)
             chosen: list[int] = []

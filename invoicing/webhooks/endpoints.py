@@ -206,6 +206,7 @@ async def list_deliveries(
     limit: Limit = 20,
     cursor: str | None = None,
 ) -> Response:
+    await service.move_outbox(context.database(request))
     async with context.database(request).read() as connection:
         page = await service.deliveries_page(connection, endpoint_id, limit, cursor)
     return json_response(page)

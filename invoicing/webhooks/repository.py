@@ -267,7 +267,10 @@ async def prune(connection: Connection, before: datetime) -> None:
 
 
 _OLDEST_PENDING = Query(
-    "SELECT MIN(created_at) FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL"
+    "SELECT MIN(created_at) FROM ("
+    "SELECT MIN(created_at) AS created_at FROM webhook_deliveries "
+    "WHERE next_attempt_at IS NOT NULL "
+    "UNION ALL SELECT MIN(created_at) FROM webhook_outbox) AS pending"
 )
 
 

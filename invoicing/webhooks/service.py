@@ -11,7 +11,7 @@ from invoicing.core.errors import ValidationFailed
 from invoicing.core.ids import new_id
 from invoicing.core.lookup import get_or_404
 from invoicing.core.times import iso, now
-from invoicing.db.base import Connection, Row
+from invoicing.db.base import Connection, Database, Row
 from invoicing.web import pagination
 from invoicing.web.serialize import identity
 from invoicing.webhooks import addresses, events, repository
@@ -122,6 +122,17 @@ async def ping(connection: Connection, endpoint_id: str) -> dict[str, Any]:
     return {"eventId": await events.ping(connection, endpoint_id)}
 
 
+async def move_outbox(database: Database) -> None:
+    """Move the events requests have written to the outbox (SQLite) to their deliveries now,
+    rather than when the delivery process next does: a list of deliveries shows every event
+    whose change has committed."""
+    async with database.read() as connection:
+        if not await events.waiting(connection):
+            return
+    async with database.write() as connection:
+        await events.move(connection)
+
+
 async def deliveries_page(
     connection: Connection, endpoint_id: str, limit: int, cursor: str | None
 ) -> bytes:
@@ -139,6 +150,7 @@ async def deliveries_page(
 async def retry(connection: Connection, endpoint_id: str, event_id: str) -> dict[str, Any]:
     """Send the event to the endpoint again now, whatever became of it before."""
     await _get(connection, endpoint_id)
+    await events.move(connection)
     row = await get_or_404(
         partial(repository.retry, connection, endpoint_id, at=now()),
         event_id,
