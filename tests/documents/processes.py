@@ -121,6 +121,6 @@ def invoice_pdf(api: Api, lines: int = 1, name: str = "Widget", sku: str | None 
 
 
 def huge_pdf(api: Api) -> str:
-    """The slowest PDF the API allows: 500 lines with 500-character unbroken names (12 s to
-    render alone on the test machine)."""
+    """The slowest PDF the API allows: 500 lines with 500-character unbroken names (11-13 s
+    to render alone on the test machine, bench/pdf_sizes.py)."""
     return invoice_pdf(api, 500, name="W" * 500, sku="S" * 100)

@@ -5,16 +5,25 @@ import dataclasses
 import io
 import json
 import pickle
+import re
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from babel.numbers import format_currency
 from pypdf import PdfReader
+from weasyprint import HTML
 
 from invoicing.documents.model import InvoiceDocument
 from invoicing.documents.parties import BankAccount
-from invoicing.documents.pdf import render_invoice_html, render_invoice_pdf
+from invoicing.documents.pdf import (
+    _STYLESHEET,
+    TEMPLATES_DIR,
+    _breakable,
+    _InvoiceHTML,
+    render_invoice_html,
+    render_invoice_pdf,
+)
 
 D = Decimal
 
@@ -575,3 +584,45 @@ def test_customer_address_keeps_its_line_breaks_and_wraps_long_lines() -> None:
     text = _text(_doc(simple_invoice(), address=address))
     assert "Hinterhof, 3. Etage\nMain St 1\n" in text and "\n10115 Berlin" in text
     assert "W" * 100 in "".join(text.split())
+
+
+# Long unbroken words (issue 15: they made up most of a long invoice's render time).
+
+
+def test_only_words_wider_than_the_description_column_get_break_opportunities() -> None:
+    assert _breakable("Widget, anodised aluminium", 8.5) == "Widget, anodised aluminium"
+    assert _breakable("i" * 80 + " x", 8.5) == "i" * 80 + " x"  # narrow: fits on a line
+    broken = _breakable("Widget " + "W" * 30 + " blue", 8.5)
+    assert broken == "Widget " + "\u200b".join("W" * 30) + " blue"
+    assert _breakable("W" * 26, 8.5) != "W" * 26 and _breakable("W" * 26, 7) == "W" * 26
+    # None after an "f": HarfBuzz would make a ligature across it, and lose its text.
+    assert _breakable("affix" * 10, 8.5).count("f\u200b") == 0
+    # Combining marks stay with their letter: such words are left as they are.
+    assert _breakable("e\u0301" * 40, 8.5) == "e\u0301" * 40
+
+
+def test_long_unbroken_names_wrap_inside_their_column_and_keep_their_text() -> None:
+    name = "Schifffahrtsgesellschaftsofficeflow" + "W" * 465
+    items = [_item(name, "1", "19.99", "19.99", sku="S" * 100) for _ in range(3)]
+    pages = _pages(render_invoice_pdf(_doc(simple_invoice(lineItems=items))))
+    text = "\n".join(pages)
+    assert "\u200b" not in text
+    assert text.count("Schifffahrtsgesellschaftsofficeflow") == 3  # ligatures keep their text
+    # Every character is there, and the names wrap in their column (24 W's to a line).
+    w_runs = [len(run) for run in re.findall("W+", text)]
+    assert sum(w_runs) == 3 * 465 and max(w_runs) <= 26
+    s_runs = [len(run) for run in re.findall("S{3,}", text)]
+    assert sum(s_runs) == 3 * 100 and max(s_runs) <= 50
+    assert "Total $" in pages[-1]
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in page
+
+
+def test_the_trimmed_user_agent_stylesheet_changes_nothing() -> None:
+    # pdf.py leaves WeasyPrint's rules for list markers, footnotes and notes out (the template
+    # has none of them): the same bytes as with WeasyPrint's own stylesheet.
+    doc = _doc(sample_invoice())
+    html = render_invoice_html(doc, inline_stylesheet=False)
+    ours = _InvoiceHTML(string=html, base_url=str(TEMPLATES_DIR))
+    theirs = HTML(string=html, base_url=str(TEMPLATES_DIR))
+    assert ours.write_pdf(stylesheets=[_STYLESHEET]) == theirs.write_pdf(stylesheets=[_STYLESHEET])
