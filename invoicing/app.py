@@ -53,8 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logs.configure(settings.log_level)
+        # The serve's render pool, shared by its server processes, starts on the first PDF.
         app.state.pdf_renderer = renderer = PdfRenderer.from_settings(settings)
-        renderer.start()
         await database.connect()
         # Everything made at startup lives as long as the process: keep it out of the garbage
         # collector's full passes, whose pauses on a large heap show up in the latency tail.

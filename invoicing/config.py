@@ -37,10 +37,14 @@ class Settings(BaseSettings):
     body_timeout: float = Field(default=30.0, gt=0)
     keep_alive_timeout: int = Field(default=5, ge=1)
     max_connections: int = Field(default=1000, ge=1)
-    # PDF rendering, per server process (see invoicing.documents.renderer). Renders wait in two
-    # lanes, documents of at most `pdf_small_document_lines` lines and larger ones; per lane, at
-    # most `pdf_queue_limit` wait (503 past it), and a token has at most
-    # `pdf_queue_limit_per_token` waiting or running (429 past it).
+    # PDF rendering, in one pool of `render_processes` processes per `invoicing serve` that all
+    # its server processes share, started on the first PDF (invoicing.documents.renderer). Renders
+    # wait in two lanes, documents of at most `pdf_small_document_lines` lines (half the
+    # processes, rounded up) and larger ones; per lane, at most `pdf_queue_limit` wait (503 past
+    # it), and a token has at most `pdf_queue_limit_per_token` waiting or running (429 past it).
+    # A render process is ~62 MB idle and a render keeps one core busy: more processes than cores
+    # render no faster.
+    render_processes: int = Field(default=2, ge=2, le=64)
     pdf_render_timeout: float = Field(default=60.0, gt=0)
     pdf_small_document_lines: int = Field(default=50, ge=1)
     pdf_queue_limit: int = Field(default=10, ge=0)

@@ -62,8 +62,7 @@ def render_missing(
     settings = get_settings()
 
     async def work() -> tuple[int, int]:
-        renderer = PdfRenderer.from_settings(settings)
-        renderer.start()
+        renderer = PdfRenderer.from_settings(settings)  # a pool of its own, ended at the end
 
         async def render(document: InvoiceDocument) -> bytes:
             return await renderer.render(document, token="render-missing")
