@@ -202,7 +202,7 @@ _WEBHOOK_ENDPOINTS = "FROM webhook_endpoints WHERE"
 class _Scratch(Connection):
     """An in-memory stand-in for the database, enough for the service's creates: inserts (with
     `$n` or integer values), `UPDATE ... WHERE id = $1`, `SELECT ... FROM t WHERE c = $1`, the
-    counters' upsert, and the webhook outbox with no endpoint. Any other statement means the
+    counters' upserts, and the webhook outbox with no endpoint. Any other statement means the
     service changed: update this file."""
 
     def __init__(self, dialect: str) -> None:
@@ -211,7 +211,10 @@ class _Scratch(Connection):
         self.counters: dict[str, int] = {}
 
     async def fetch(self, query: Query, *args: Any) -> list[Row]:
-        return self._select(query.postgres, args)
+        sql = query.postgres
+        if sql.startswith("INSERT INTO counters") and sql.endswith("RETURNING name, value"):
+            return [{"name": name, "value": self._next(name)} for name in args]
+        return self._select(sql, args)
 
     async def fetchrow(self, query: Query, *args: Any) -> Row | None:
         rows = self._select(query.postgres, args)
@@ -220,9 +223,12 @@ class _Scratch(Connection):
     async def fetchval(self, query: Query, *args: Any) -> Any:
         sql = query.postgres
         if sql.startswith("INSERT INTO counters") and sql.endswith("RETURNING value"):
-            self.counters[args[0]] = self.counters.get(args[0], 0) + 1
-            return self.counters[args[0]]
+            return self._next(args[0])
         raise self._unknown(sql)
+
+    def _next(self, counter: str) -> int:
+        self.counters[counter] = self.counters.get(counter, 0) + 1
+        return self.counters[counter]
 
     async def execute(self, query: Query, *args: Any) -> None:
         self._write(query.postgres, args)

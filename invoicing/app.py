@@ -96,6 +96,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # No redirect to the path without its slash: Starlette builds that URL from the Host
         # header, which a client controls. The path with a slash is simply not a route (404).
         redirect_slashes=False,
+        # The service exports its own metrics (/metrics) and logs. FastAPI's OpenTelemetry hooks
+        # would ask the global providers on every request whether one is configured (none can
+        # be: no OpenTelemetry SDK is installed); ~5 µs of a ~150 µs GET /invoices/{id}.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     if settings.smtp_url:
         parse_smtp_url(settings.smtp_url)  # a malformed URL stops the start, not the first send

@@ -16,6 +16,13 @@ _NEXT = Query(
 )
 
 
+# Two sequences in one statement, locked in the order given (so every caller locks them alike).
+_NEXT_TWO = Query(
+    "INSERT INTO counters (name, value) VALUES ($1, 1), ($2, 1) "
+    "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING name, value"
+)
+
+
 async def next_value(connection: Connection, sequence: str) -> int:
     return int(await connection.fetchval(_NEXT, sequence))
 
@@ -24,7 +31,9 @@ async def document_numbers(
     connection: Connection, kind: str, number_format: NumberFormat, issued: date
 ) -> tuple[int, str]:
     """A new document's `entityId` (the plain counter of its kind) and its number in the series
-    its format names for its issue date."""
-    entity_id = await next_value(connection, kind)
-    seq = await next_value(connection, f"{kind}:{number_format.series(issued)}")
-    return entity_id, number_format.number(issued, seq)
+    its format names for its issue date. One statement for both: on PostgreSQL one round trip
+    less while the numbering lock is held (the plain counter's row is locked first, as before)."""
+    series = f"{kind}:{number_format.series(issued)}"
+    taken = await connection.fetch(_NEXT_TWO, kind, series)
+    values = {row["name"]: int(row["value"]) for row in taken}
+    return values[kind], number_format.number(issued, values[series])

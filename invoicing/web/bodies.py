@@ -23,9 +23,13 @@ def _inexact(body: bytes) -> bool:
     inside a string only costs the exact pass. Exponents too large for a double are infinite
     there and refused, and a refused body gets the exact pass anyway.
 
+    A number's digits always follow `:`, `[`, `,` or whitespace, all `:` here, so a run of
+    digits is only looked for there: an id's or a phone number's digits inside a string do not
+    cost the exact pass (a bench `POST /invoices` body paid ~20 µs for its order id's zeros).
+
     C-speed byte scans: 0.6-1.5 µs on a 500-byte order, where a regular expression took 3.7."""
-    classes = body.translate(_CLASSES)
-    return b"0000000000000000" in classes or (
+    classes = b":" + body.translate(_CLASSES)  # a number at the very start follows nothing
+    return b":0000000000000000" in classes or (
         b"-" in body and (b":-0" in classes or b"e-0" in classes)
     )
 

@@ -37,12 +37,17 @@ class AccessLog:
     def __init__(self) -> None:
         self._lines: list[bytes] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._second = -1
+        self._stamp = ""
 
     def write(self, fields: dict[str, Any]) -> None:
         if not access.isEnabledFor(logging.INFO):
             return
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
-        head = {"time": stamp, "level": "info", "logger": access.name, "message": "request"}
+        second = int(time.time())
+        if second != self._second:  # strftime once a second, not per request (~3 µs each)
+            self._second = second
+            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        head = {"time": self._stamp, "level": "info", "logger": access.name, "message": "request"}
         self._lines.append(orjson.dumps({**head, **fields}))
         if len(self._lines) == 1:
             asyncio.get_running_loop().call_soon(self.flush)
