@@ -27,7 +27,6 @@ from invoicing.documents.ahead import RenderAhead
 from invoicing.documents.renderer import PdfRenderer
 from invoicing.einvoice.endpoints import router as einvoices
 from invoicing.invoices.endpoints import router as invoices
-from invoicing.mail.delivery import parse_smtp_url
 from invoicing.operations.endpoints import router as operations
 from invoicing.orders.endpoints import router as orders
 from invoicing.payments.endpoints import router as payments
@@ -102,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     if settings.smtp_url:
+        from invoicing.mail.delivery import parse_smtp_url  # smtplib: loaded when mail is set
+
         parse_smtp_url(settings.smtp_url)  # a malformed URL stops the start, not the first send
     app.state.settings = settings
     app.state.database = database

@@ -1,15 +1,18 @@
 """The access token, checked before routing: an unknown route answers 401 without a token too."""
 
 from contextlib import AbstractAsyncContextManager, nullcontext
+from typing import TYPE_CHECKING, cast
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from invoicing.core.errors import DATABASE_UNAVAILABLE, INVALID_TOKEN
 from invoicing.db.base import Database, DatabaseUnavailable
-from invoicing.db.postgres import PostgresDatabase
 from invoicing.tokens.service import authenticate
 from invoicing.web.asgi import send_error
 from invoicing.web.docs import PUBLIC_PATHS as DOCS_PATHS
+
+if TYPE_CHECKING:  # by its dialect at run time: a server on SQLite never imports asyncpg
+    from invoicing.db.postgres import PostgresDatabase
 
 # Exact paths (a set lookup per request): the docs' pages and assets are listed by their module.
 PUBLIC_PATHS = frozenset({"/health", "/metrics", "/openapi.json", *DOCS_PATHS})
@@ -71,6 +74,6 @@ def _shared_connection(database: Database, scope: Scope) -> AbstractAsyncContext
     """On PostgreSQL, a request without a body shares one pooled connection between its token
     check and its route's first database block (one pool round less, measured: a GET's p99
     halves under load). A request with a body does not, so that a slow upload holds none."""
-    if isinstance(database, PostgresDatabase) and scope["method"] in _BODYLESS:
-        return database.lease(blocks=2)
+    if database.dialect == "postgresql" and scope["method"] in _BODYLESS:
+        return cast("PostgresDatabase", database).lease(blocks=2)
     return nullcontext()

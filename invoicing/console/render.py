@@ -3,15 +3,18 @@ that keep the page to itself (nothing from elsewhere is loaded, framed or posted
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from babel.numbers import format_currency
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from invoicing.console.sessions import Session
+
+if TYPE_CHECKING:
+    from jinja2 import Environment, Template
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -22,13 +25,6 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "SAMEORIGIN",
     "Cache-Control": "no-store",
 }
-
-_environment = Environment(
-    loader=PackageLoader("invoicing.console", "templates"),
-    autoescape=select_autoescape(default=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 
 def _money(value: Any, currency: str, locale: str = "en_US") -> str:
@@ -53,8 +49,25 @@ def _query(values: dict[str, Any], **changes: Any) -> str:
     return "?" + urlencode(merged) if merged else ""
 
 
-_environment.filters.update(money=_money, when=_when, day=_day)
-_environment.globals.update(query=_query)
+@cache
+def _environment() -> "Environment":
+    """Made on the first page: Jinja2 (~3 MB resident) is loaded by processes that serve the
+    console only."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    environment = Environment(
+        loader=PackageLoader("invoicing.console", "templates"),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters.update(money=_money, when=_when, day=_day)
+    environment.globals.update(query=_query)
+    return environment
+
+
+def _template(name: str) -> "Template":
+    return _environment().get_template(name)
 
 
 def page(
@@ -65,7 +78,7 @@ def page(
     status: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    html = _environment.get_template(template).render(
+    html = _template(template).render(
         request=request,
         session=session,
         csrf=session.csrf if session else "",

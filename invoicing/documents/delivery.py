@@ -35,12 +35,9 @@ from invoicing.documents.model import InvoiceDocument
 from invoicing.documents.renderer import PdfRenderer
 from invoicing.documents.store import PDF, DocumentType, Format, Issued
 from invoicing.einvoice import requirements
-from invoicing.einvoice.cii import build_cii
 from invoicing.einvoice.terms import Profile
-from invoicing.einvoice.ubl import build_ubl
 from invoicing.invoices import repository as invoice_rows
 from invoicing.invoices import service as invoices
-from invoicing.mail.delivery import MailDeliveryError, deliver
 from invoicing.mail.message import (
     InvalidRecipient,
     attachment_filename,
@@ -160,6 +157,22 @@ def build_einvoice(kind: Kind, data: dict[str, Any], syntax: Syntax, profile: Pr
     if syntax == "ubl":
         return build_ubl(data, profile="xrechnung" if profile == "xrechnung" else "peppol")
     return build_cii(data, profile="xrechnung" if profile == "xrechnung" else "en16931")
+
+
+# The e-invoices' builders (lxml) and mail (smtplib) are imported on first use, not with the app:
+# a server process that never makes an e-invoice or sends a mail never loads them (issue 15).
+
+
+def build_ubl(data: dict[str, Any], profile: Literal["peppol", "xrechnung"]) -> bytes:
+    from invoicing.einvoice.ubl import build_ubl
+
+    return build_ubl(data, profile=profile)
+
+
+def build_cii(data: dict[str, Any], profile: Literal["en16931", "xrechnung"]) -> bytes:
+    from invoicing.einvoice.cii import build_cii
+
+    return build_cii(data, profile=profile)
 
 
 def einvoice_format(syntax: Syntax, profile: Profile) -> Format:
@@ -287,6 +300,8 @@ async def send(request: Request, kind: Kind, id: str, to: str | None) -> tuple[d
     message = compose_invoice_email(
         document, pdf.content, sender=settings.mail_from, recipient=recipient
     )
+    from invoicing.mail.delivery import MailDeliveryError, deliver
+
     try:
         await asyncio.to_thread(
             deliver,

@@ -11,13 +11,6 @@ from pydantic import (
     ValidatorFunctionWrapHandler,
     WrapValidator,
 )
-from schwifty import BIC, IBAN
-from schwifty.exceptions import (
-    InvalidChecksumDigits,
-    InvalidCountryCode,
-    InvalidLength,
-    SchwiftyException,
-)
 
 from invoicing.web.parties import (
     Contact,
@@ -31,24 +24,34 @@ from invoicing.web.schemas import Name, Strict
 
 DEFAULT_PAYMENT_TERMS_DAYS = 30
 
-_IBAN_PROBLEMS: dict[type[SchwiftyException], str] = {
-    InvalidChecksumDigits: "its check digits do not match",
-    InvalidLength: "its length does not match its country's",
-    InvalidCountryCode: "its country code is unknown",
+# schwifty (its bank registry, pycountry, rstr: ~2 MB resident) is imported by the validators,
+# on the first IBAN or BIC checked, not with the app (issue 15).
+_IBAN_PROBLEMS = {
+    "InvalidChecksumDigits": "its check digits do not match",
+    "InvalidLength": "its length does not match its country's",
+    "InvalidCountryCode": "its country code is unknown",
 }
 
 
 def _iban(value: str) -> str:
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
     try:
         return IBAN(value).compact
     except SchwiftyException as error:
-        problem = _IBAN_PROBLEMS.get(type(error), "its format does not match its country's")
+        problem = _IBAN_PROBLEMS.get(
+            type(error).__name__, "its format does not match its country's"
+        )
         raise ValueError(f"must be a valid IBAN: {problem}") from None
 
 
 def _bic_or_empty(value: str) -> str:
     if not value.strip():
         return ""
+    from schwifty import BIC
+    from schwifty.exceptions import SchwiftyException
+
     try:
         return BIC(value).compact
     except SchwiftyException:

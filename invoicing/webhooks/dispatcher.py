@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from prometheus_client import Counter, Gauge
-
 from invoicing.config import Settings
 from invoicing.core.pacing import Pacer
 from invoicing.core.times import now
@@ -29,15 +27,6 @@ from invoicing.webhooks.signing import SecretBox
 
 log = logging.getLogger("invoicing.webhooks")
 
-ATTEMPTS = Counter(
-    "invoicing_webhook_attempts_total",
-    "Webhook delivery attempts, by outcome",
-    ["outcome"],
-)
-OLDEST_PENDING = Gauge(
-    "invoicing_webhook_oldest_pending_seconds",
-    "Age of the oldest event not yet delivered to an endpoint (0 when none waits)",
-)
 GONE = "The receiver answered 410 Gone"
 GAVE_UP = "Deliveries kept failing for 3 days"
 LEASE_MARGIN = timedelta(seconds=60)
@@ -51,12 +40,17 @@ PRUNE_EVERY = timedelta(hours=1)
 
 class Metrics:
     """Where the dispatcher's figures go: this process's Prometheus metrics (the default), or the
-    server whose child it runs in (`invoicing.webhooks.worker`)."""
+    server whose child it runs in (`invoicing.webhooks.worker`, which so never imports
+    prometheus_client)."""
 
     def attempted(self, outcome: str) -> None:
+        from invoicing.webhooks.metrics import ATTEMPTS
+
         ATTEMPTS.labels(outcome).inc()
 
     def oldest_pending(self, seconds: float) -> None:
+        from invoicing.webhooks.metrics import OLDEST_PENDING
+
         OLDEST_PENDING.set(seconds)
 
     def flush(self) -> None:

@@ -12,7 +12,7 @@ import orjson
 from starlette.requests import Request
 
 from invoicing.config import Settings
-from invoicing.webhooks.dispatcher import ATTEMPTS, OLDEST_PENDING
+from invoicing.webhooks.metrics import ATTEMPTS, OLDEST_PENDING
 
 log = logging.getLogger("invoicing.webhooks")
 RESTART_AFTER = 1.0

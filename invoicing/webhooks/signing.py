@@ -4,11 +4,14 @@ import base64
 import secrets
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet
 from standardwebhooks.webhooks import Webhook
 
 from invoicing.core import keys
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 SECRET_PREFIX = "whsec_"
 
@@ -22,17 +25,28 @@ class SecretBox:
     """Encrypts endpoint secrets with a key derived from the service's secret key."""
 
     def __init__(self, secret_key: str) -> None:
-        self._fernet = Fernet(keys.fernet_key(secret_key, "webhook secrets"))
+        self._key = keys.fernet_key(secret_key, "webhook secrets")
+        self._fernet: Fernet | None = None
 
     def seal(self, secret: str) -> str:
-        return self._fernet.encrypt(secret.encode()).decode()
+        return self.fernet.encrypt(secret.encode()).decode()
 
     def open(self, sealed: str) -> str:
-        return _open(self._fernet, sealed)
+        return _open(self.fernet, sealed)
+
+    @property
+    def fernet(self) -> "Fernet":
+        """Made on first use: `cryptography` (~9 MB resident) is loaded by the processes that
+        handle webhook secrets only (the delivery process; a server creating an endpoint)."""
+        if self._fernet is None:
+            from cryptography.fernet import Fernet
+
+            self._fernet = Fernet(self._key)
+        return self._fernet
 
 
 @lru_cache(maxsize=1024)
-def _open(fernet: Fernet, sealed: str) -> str:
+def _open(fernet: "Fernet", sealed: str) -> str:
     # Cached: a dispatcher signs many deliveries for few endpoints, and each decryption is an HMAC
     # check and an AES pass.
     return fernet.decrypt(sealed.encode()).decode()

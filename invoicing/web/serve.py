@@ -1,0 +1,44 @@
+"""The server process: `python -m invoicing.web.serve HOST PORT WORKERS`, which `invoicing serve`
+becomes once it has prepared everything (settings, secret key, migrations, the first token, the
+banner).
+
+`invoicing serve` replaces itself with this (`os.execv`: the same process id, signals and
+environment, a fresh interpreter), so that a server process holds uvicorn and the app only: not the
+command line (Typer), nor Alembic, SQLAlchemy and Mako, which the migrations loaded (issue 15: ~40
+MB of the serving process). uvicorn's `--workers` processes re-import this module (multiprocessing's
+spawn imports the parent's main module), so they start as lean. Settings travel in the environment
+(`invoicing.web.server.configure` wrote the command line's there)."""
+
+import sys
+
+import uvicorn
+
+from invoicing.config import get_settings
+
+
+def command(host: str, port: int, workers: int) -> list[str]:
+    """The argv `invoicing serve` execs into."""
+    return [sys.executable, "-m", "invoicing.web.serve", host, str(port), str(workers)]
+
+
+def run(host: str, port: int, workers: int) -> None:
+    uvicorn.run(
+        "invoicing.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        http="invoicing.web.server:HttpProtocol",
+        # No WebSocket route: uvicorn then never imports its WebSocket protocols (`websockets`).
+        ws="none",
+        timeout_keep_alive=get_settings().keep_alive_timeout,
+        access_log=False,
+        server_header=False,
+        log_level="warning",
+        timeout_graceful_shutdown=10,
+    )
+
+
+if __name__ == "__main__":
+    host, port, workers = sys.argv[1:4]
+    run(host, int(port), int(workers))
