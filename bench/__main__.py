@@ -5,7 +5,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from bench import documents, load, report
+from bench import documents, load, pdf_sizes, report
 from bench.run import Options, run
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted: reporting what was measured", file=sys.stderr)
     text = report.render(results, options.sizes, options.dialects, command, settings)
     text += "\n" + documents.section()
+    text += "\n" + pdf_sizes.section()
     print("\n" + text)
     args.output.write_text(text)
     print(f"written to {args.output}")

@@ -6,6 +6,8 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.memory import Breakdown
+
 GET, POST, ORDERS, LIST, PDF = (
     "GET /invoices/{id}",
     "POST /invoices",
@@ -103,6 +105,16 @@ class Webhooks:
 
 
 @dataclass
+class Memory:
+    """Issue 15's resident memory: the service after the soak (beside the reference's RSS in the
+    same run), and `--workers 4` idle after rendering."""
+
+    reference_mb: float | None
+    after_soak: Breakdown
+    workers: Breakdown | None = None
+
+
+@dataclass
 class Results:
     samples: dict[Key, list[Sample]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -110,6 +122,7 @@ class Results:
     soak: list[tuple[float, int]] | None = None
     pdf_stall: tuple[float, float] | None = None  # GET p99 alone, GET p99 while PDFs render
     webhooks: list[Webhooks] = field(default_factory=list)
+    memory: Memory | None = None
 
     def add(self, key: Key, sample: Sample) -> None:
         self.samples.setdefault(key, []).append(sample)
@@ -160,6 +173,11 @@ class Target:
     passed: bool
 
 
+# Issue 15 ("Speed, round two"): throughput and CPU per request against the reference.
+THROUGHPUT = 0.8
+CPU_PER_REQUEST = {GET: 1.15, POST: 1.3}
+
+
 def targets(results: Results, sizes: list[int], dialects: list[str]) -> list[Target]:
     found: list[Target] = []
     med = results.median
@@ -175,7 +193,19 @@ def targets(results: Results, sizes: list[int], dialects: list[str]) -> list[Tar
                 where = f"{scenario}, {dialect}, {size:,} invoices"
                 ratio = s.rps / r.rps
                 found.append(
-                    Target(f"req/s ≥ 0.6 x reference: {where}", f"{ratio:.2f}x", ratio >= 0.6)
+                    Target(
+                        f"req/s ≥ {THROUGHPUT} x reference: {where}",
+                        f"{ratio:.2f}x",
+                        ratio >= THROUGHPUT,
+                    )
+                )
+                cpu, most = s.cpu_us / r.cpu_us, CPU_PER_REQUEST[scenario]
+                found.append(
+                    Target(
+                        f"CPU per request ≤ {most} x reference's: {where}",
+                        f"{cpu:.2f}x ({s.cpu_us:,.0f} vs {r.cpu_us:,.0f} µs)",
+                        cpu <= most,
+                    )
                 )
                 tail = (s.p99_ms / s.p50_ms) / (r.p99_ms / r.p50_ms)
                 found.append(
@@ -268,6 +298,8 @@ def targets(results: Results, sizes: list[int], dialects: list[str]) -> list[Tar
             )
         )
     found += webhook_targets(results)
+    if results.memory is not None:
+        found += memory_targets(results.memory)
     if results.soak:
         after_warmup = [rss for t, rss in results.soak if t >= 5] or [
             rss for _, rss in results.soak
@@ -279,6 +311,50 @@ def targets(results: Results, sizes: list[int], dialects: list[str]) -> list[Tar
                 f"{growth:+.1%} ({after_warmup[0] / 2**20:.0f} → "
                 f"{after_warmup[-1] / 2**20:.0f} MB)",
                 growth <= 0.10,
+            )
+        )
+    return found
+
+
+# Issue 15: resident memory.
+SERVER_RSS, RENDER_PROCESS_MB = 2.0, 80
+
+
+def memory_targets(memory: Memory) -> list[Target]:
+    found: list[Target] = []
+    mb = 2**20
+    soaked = memory.after_soak
+    if memory.reference_mb:
+        ratio = soaked.server / mb / memory.reference_mb
+        found.append(
+            Target(
+                f"server process RSS after the soak ≤ {SERVER_RSS:g} x the reference's",
+                f"{ratio:.2f}x ({soaked.server / mb:.0f} vs {memory.reference_mb:.0f} MB)",
+                ratio <= SERVER_RSS,
+            )
+        )
+    renders = soaked.of("render")
+    if renders:
+        found.append(
+            Target(
+                f"each render process, idle, ≤ {RENDER_PROCESS_MB} MB",
+                " / ".join(f"{rss / mb:.0f}" for rss in renders) + " MB",
+                max(renders) <= RENDER_PROCESS_MB * mb,
+            )
+        )
+    if memory.workers is not None:
+        # One worker: a server process and its delivery child; one pool: the pool process and
+        # its render processes.
+        worker = soaked.server + sum(soaked.of("delivery"))
+        pool = sum(soaked.of("pool")) + sum(renders)
+        bound = 4 * worker + pool
+        total = memory.workers.total
+        found.append(
+            Target(
+                "--workers 4 in all ≤ 4 x one worker + one pool",
+                f"{total / mb:.0f} MB vs 4 x {worker / mb:.0f} + {pool / mb:.0f} = "
+                f"{bound / mb:.0f} MB",
+                total <= bound,
             )
         )
     return found
@@ -437,6 +513,21 @@ def webhook_section(results: Results) -> list[str]:
     return [*lines, ""]
 
 
+def memory_section(memory: Memory | None) -> list[str]:
+    if memory is None:
+        return []
+    lines = [
+        "## Resident memory, process by process (bench/memory.py)",
+        "",
+        f"- 1 worker, after the soak: {memory.after_soak.describe()}",
+    ]
+    if memory.reference_mb:
+        lines.append(f"- the reference: {memory.reference_mb:.0f} MB")
+    if memory.workers is not None:
+        lines.append(f"- `--workers 4`, idle after rendering PDFs: {memory.workers.describe()}")
+    return [*lines, ""]
+
+
 def machine() -> list[str]:
     model = "unknown"
     try:
@@ -482,6 +573,7 @@ def render(
         *table(results),
         "",
         *webhook_section(results),
+        *memory_section(results.memory),
         "## Seeding",
         "",
         *(f"- {line}" for line in results.seeding),

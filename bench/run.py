@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import console, load, procs, rows, seed, verify, webhooks
+from bench import console, load, memory, procs, rows, seed, verify, webhooks
 from bench.report import (
     CONSOLE,
     CREDIT_NOTE,
@@ -24,6 +24,7 @@ from bench.report import (
     PDF_STORED,
     POST,
     Key,
+    Memory,
     Results,
     Sample,
 )
@@ -214,11 +215,14 @@ class Bench:
             self.scenario(size, dialect, CONSOLE, [service], console_script, connections=1)
             if size == self.o.sizes[0]:
                 self.pdf(size, dialect, service, secret, ids, scripts, get_script)
-            if self.o.soak and dialect == self.o.dialects[0] and size == self.o.sizes[0]:
-                self.soak(service, scripts, secret, ids_file, seeder)
+            soaking = self.o.soak and dialect == self.o.dialects[0] and size == self.o.sizes[0]
+            if soaking:
+                self.soak(size, dialect, service, scripts, secret, ids_file, seeder)
         finally:
             procs.stop(reference)
             procs.stop(service)
+        if soaking:
+            self.workers_memory(target.url, directory, secret, seeder)
         if dialect == "postgresql":
             service = procs.start_service(target.url, 2, directory, SERVICE_ENV)
             try:
@@ -344,7 +348,14 @@ class Bench:
         self.scenario(size, dialect, PDF_STORED, [service], script)
 
     def soak(
-        self, service: procs.Server, scripts: Path, secret: str, ids_file: Path, seeder: seed.Seeder
+        self,
+        size: int,
+        dialect: str,
+        service: procs.Server,
+        scripts: Path,
+        secret: str,
+        ids_file: Path,
+        seeder: seed.Seeder,
     ) -> None:
         print(f"  soak: {self.o.soak:g} s of 3 GET : 1 POST /invoices", flush=True)
         orders = load.write_lines(
@@ -355,9 +366,39 @@ class Bench:
             scripts / "mixed.lua", load.MIXED, token=secret, ids=ids_file, orders=orders, seed=7
         )
         pids = procs.tree(service.process.pid)
-        with procs.MemorySampler(pids, interval=1.0) as memory:
+        with procs.MemorySampler(pids, interval=1.0) as sampler:
             load.run(service.url, script, self.o.soak, self.o.connections, self.o.threads)
-        self.results.soak = memory.samples
+        self.results.soak = sampler.samples
+        reference = self.results.median(Key(size, dialect, GET, "reference", 1))
+        self.results.memory = Memory(
+            reference_mb=reference.rss_mb if reference else None,
+            after_soak=memory.breakdown(service),
+        )
+        print(f"  memory after the soak: {self.results.memory.after_soak.describe()}", flush=True)
+
+    def workers_memory(
+        self, database_url: str, directory: Path, secret: str, seeder: seed.Seeder
+    ) -> None:
+        """The whole of `serve --workers 4` once it has rendered PDFs (so that its render pool
+        runs), idle: issue 15 wants at most 4 x one worker + one pool."""
+        server = procs.start_service(database_url, memory.WORKERS, directory, SERVICE_ENV)
+        try:
+            api = webhooks.Api(server.url, secret)
+            for order_id in seeder.open_orders(2 * memory.WORKERS):
+                invoice = api.call("POST", "/invoices", {"orderId": order_id})
+                request = urllib.request.Request(
+                    f"{server.url}/invoices/{invoice['id']}/pdf",
+                    headers={"Authorization": f"Bearer {secret}"},
+                )
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    response.read()
+            time.sleep(memory.SETTLE)
+            found = memory.breakdown(server)
+        finally:
+            procs.stop(server)
+        assert self.results.memory is not None
+        self.results.memory.workers = found
+        print(f"  --workers {memory.WORKERS}, idle: {found.describe()}", flush=True)
 
 
 def run(options: Options, results: Results) -> None:
