@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted: reporting what was measured", file=sys.stderr)
     text = report.render(results, options.sizes, options.dialects, command, settings)
     text += "\n" + documents.section()
-    text += "\n" + pdf_sizes.section()
+    text += "\n" + pdf_sizes.section(quick=True)
     print("\n" + text)
     args.output.write_text(text)
     print(f"written to {args.output}")

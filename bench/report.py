@@ -344,7 +344,8 @@ def memory_targets(memory: Memory) -> list[Target]:
         )
     if memory.workers is not None:
         # One worker: a server process and its delivery child; one pool: the pool process and
-        # its render processes.
+        # its render processes, as the soaked service shows them (its heap grown by the soak,
+        # where `--workers 4` is measured idle). The total counts the supervisor too.
         worker = soaked.server + sum(soaked.of("delivery"))
         pool = sum(soaked.of("pool")) + sum(renders)
         bound = 4 * worker + pool

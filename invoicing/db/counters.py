@@ -10,21 +10,11 @@ from invoicing.core.numbering import NumberFormat
 from invoicing.db.base import Connection
 from invoicing.db.query import Query
 
-_NEXT = Query(
-    "INSERT INTO counters (name, value) VALUES ($1, 1) "
-    "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value"
-)
-
-
 # Two sequences in one statement, locked in the order given (so every caller locks them alike).
 _NEXT_TWO = Query(
     "INSERT INTO counters (name, value) VALUES ($1, 1), ($2, 1) "
     "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING name, value"
 )
-
-
-async def next_value(connection: Connection, sequence: str) -> int:
-    return int(await connection.fetchval(_NEXT, sequence))
 
 
 async def document_numbers(

@@ -289,7 +289,8 @@ webhook_endpoints = sa.Table(
 )
 
 # An event as it was sent: the whole signed body, written in the transaction of the change it
-# reports, and only when some endpoint listens for its type.
+# reports (on SQLite: moved here from webhook_outbox, below), and only when some endpoint listens
+# for its type.
 webhook_events = sa.Table(
     "webhook_events",
     metadata,
@@ -300,7 +301,7 @@ webhook_events = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False, index=True),
 )
 
-# One event for one endpoint: the outbox the dispatchers claim from. `next_attempt_at` is set while
+# One event for one endpoint: what the dispatchers claim from. `next_attempt_at` is set while
 # the delivery is pending (while an attempt runs: the end of its lease) and NULL once it is done,
 # delivered (`delivered_at`) or given up.
 webhook_deliveries = sa.Table(

@@ -9,11 +9,12 @@ and stores the PDF, then the e-invoices the rules accept (delivery.store_missing
 It only works while the server is idle, in three ways:
 - a document starts only while this process used under half a core over the last 200 ms
   (invoicing.core.pacing.Pacer: with no floor, it never starts while the process stays busy);
-- nothing starts while a request waits for a render in this process, and a render ahead under
-  way when one starts is given up (the lane finishes a small one, whose process is then free in
-  ~0.1 s, and kills a large one, replaced in ~1 s, rather than keeping the request waiting for
-  seconds);
-- renders go through the process's renderer (its render processes run at nice 10).
+- nothing starts while a request waits for a render in this process; in the serve's render pool
+  (invoicing.documents.pool), a render ahead takes a process only while one is idle, and a
+  request of any server process that would wait gives it up (the lane finishes a small one,
+  whose process is then free in ~0.1 s, and kills a large one, replaced in ~1 s, rather than
+  keeping the request waiting for seconds);
+- the render processes run at nice 10.
 
 Bounded: at its start a process looks at most at the newest BACKLOG documents of each kind, and
 afterwards only at newer ones (`invoicing documents render-missing` stores the rest). Several
@@ -37,6 +38,7 @@ from invoicing.core.pacing import WINDOW, Pacer, process_cpu
 from invoicing.db.base import Database, DatabaseUnavailable
 from invoicing.documents import delivery, store
 from invoicing.documents.model import InvoiceDocument
+from invoicing.documents.pool import AHEAD_TOKEN
 from invoicing.documents.renderer import PdfRenderer
 from invoicing.documents.store import PDF, DocumentType
 
@@ -44,7 +46,7 @@ log = logging.getLogger("invoicing.documents")
 
 BATCH = 20  # documents per look
 BACKLOG = 1000  # at start, the newest this many documents of each kind at most
-TOKEN = "render-ahead"  # its place in the renderer's queues (one render at a time)
+TOKEN = AHEAD_TOKEN  # its place in the pool's queues (one render at a time per process)
 _TYPES: tuple[DocumentType, ...] = ("invoice", "credit_note")
 _FAILED_LIMIT = 100  # documents that failed to render, skipped for a while
 

@@ -61,6 +61,11 @@ class Lane:
         self._typical_seconds = 1.0  # of one render, for Retry-After
         self._closed = False
 
+    @property
+    def idle(self) -> bool:
+        """Whether a render would start now, without waiting for a process."""
+        return bool(self._idle)
+
     def start(self) -> None:
         for _ in range(self._size):
             self._run(self._start_process())

@@ -26,7 +26,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from invoicing.core.errors import AppError
+from invoicing.core.errors import RENDERER_BUSY, AppError, ServiceUnavailable
 from invoicing.core.lifetime import exit_with
 from invoicing.documents.lane import Lane
 from invoicing.documents.model import InvoiceDocument
@@ -36,6 +36,10 @@ from invoicing.documents.worker import HEADER_SIZE, encode, frame_length
 log = logging.getLogger("invoicing.documents")
 
 READY = b"ready\n"  # written to stdout once the socket listens
+# The token of renders ahead of time (invoicing.documents.ahead): they take a process only while
+# one is idle, and give it up to a request that would otherwise wait, whichever server process
+# of the serve they come from.
+AHEAD_TOKEN = "render-ahead"
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,10 @@ class RenderPool:
         large = config.processes // 2
         self._small = lane("small", config.processes - large, finish_abandoned=True)
         self._large = lane("large", large, finish_abandoned=False)
+        self._ahead: dict[Lane, set[asyncio.Future[tuple[str, Any]]]] = {
+            self._small: set(),
+            self._large: set(),
+        }
 
     def start(self) -> None:
         self._small.start()
@@ -93,7 +101,19 @@ class RenderPool:
                 document, token = await read_frame(reader)
             except asyncio.IncompleteReadError:
                 return
-            work = asyncio.ensure_future(self._outcome(document, token))
+            lane = self._small if len(document.lines) <= self._small_document_lines else self._large
+            ahead = self._ahead[lane]
+            if token == AHEAD_TOKEN and not lane.idle:
+                writer.write(encode(_GAVE_WAY))
+                await writer.drain()
+                return
+            if token != AHEAD_TOKEN and not lane.idle:
+                for render in ahead:  # the lane finishes a small one, kills a large one
+                    render.cancel()
+            work = asyncio.ensure_future(self._outcome(lane, document, token))
+            if token == AHEAD_TOKEN:
+                ahead.add(work)
+                work.add_done_callback(ahead.discard)
             left = asyncio.ensure_future(_closed(reader))
             try:
                 await asyncio.wait((work, left), return_when=asyncio.FIRST_COMPLETED)
@@ -104,20 +124,22 @@ class RenderPool:
                 with contextlib.suppress(asyncio.CancelledError):
                     await work
                 return
-            writer.write(encode(work.result()))
+            writer.write(encode(_GAVE_WAY if work.cancelled() else work.result()))
             await writer.drain()
         except ConnectionError:
             pass
         finally:
             writer.close()
 
-    async def _outcome(self, document: InvoiceDocument, token: str) -> tuple[str, Any]:
-        small = len(document.lines) <= self._small_document_lines
-        lane = self._small if small else self._large
+    async def _outcome(self, lane: Lane, document: InvoiceDocument, token: str) -> tuple[str, Any]:
         try:
             return "pdf", await lane.render(document, token)
         except (AppError, RenderFailed) as error:  # both pickle with their message and headers
             return "error", error
+
+
+# What a render ahead is told when it may not start, or has given way to a request.
+_GAVE_WAY = ("error", ServiceUnavailable(RENDERER_BUSY, retry_after=1))
 
 
 async def _closed(reader: asyncio.StreamReader) -> None:
@@ -127,10 +149,11 @@ async def _closed(reader: asyncio.StreamReader) -> None:
 
 
 def _end(path: str) -> None:
-    """Exit now; the render processes die with us (invoicing.core.lifetime)."""
-    for name in (path, path.removesuffix(".sock") + ".lock"):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
+    """Exit now; the render processes die with us (invoicing.core.lifetime). The lock file
+    stays: a server process may hold it, starting the next pool, and a new file beside it would
+    let a second one start at once (`_sweep` removes it once the serve is gone)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
     os._exit(0)
 
 
@@ -140,22 +163,24 @@ def _end_with(owner: int, path: str) -> None:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, end)
     if os.getppid() == owner:  # a single server process started us: as the render processes do
         exit_with(owner)
+
+    def watch() -> None:
+        with contextlib.suppress(ProcessLookupError):
+            while True:
+                os.kill(owner, 0)
+                time.sleep(1)
+        end()
+
     pidfd_open = getattr(os, "pidfd_open", None)
-    if pidfd_open is None:  # not Linux
-
-        def watch() -> None:
-            with contextlib.suppress(ProcessLookupError):
-                while True:
-                    os.kill(owner, 0)
-                    time.sleep(1)
-            end()
-
-        threading.Thread(target=watch, daemon=True).start()
-        return
     try:
+        if pidfd_open is None:  # not Linux
+            raise OSError("no pidfd_open")
         pidfd = pidfd_open(owner)
     except ProcessLookupError:
         end()
+    except OSError:  # not Linux, a kernel before 5.3, or a sandbox refusing the call: poll
+        threading.Thread(target=watch, daemon=True).start()
+        return
     asyncio.get_running_loop().add_reader(pidfd, end)  # readable once OWNER has exited
 
 

@@ -30,6 +30,7 @@ class RenderProcess:
         """A new process; it takes documents once `ready()` has returned."""
         process = await asyncio.create_subprocess_exec(
             sys.executable,
+            "-P",  # not the working directory first on sys.path
             "-m",
             "invoicing.documents.worker",
             str(os.getpid()),

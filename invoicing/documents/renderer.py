@@ -22,6 +22,7 @@ the serve does.
 import asyncio
 import contextlib
 import fcntl
+import logging
 import multiprocessing
 import os
 import subprocess
@@ -34,6 +35,8 @@ from invoicing.core.errors import RENDERER_FAILED, ServiceUnavailable
 from invoicing.documents.model import InvoiceDocument
 from invoicing.documents.pool import READY, PoolConfig, read_frame
 from invoicing.documents.worker import encode
+
+log = logging.getLogger("invoicing.documents")
 
 STARTUP_LIMIT = 30.0  # seconds for a new pool to listen (measured: 0.08-0.13 s)
 CLOSE_LIMIT = 5.0  # seconds for the pool to end when its owner closes it
@@ -94,7 +97,11 @@ class PdfRenderer:
         Raises TooManyRequests (429) past the token's limit, ServiceUnavailable (503) when the
         lane's queue is full, GatewayTimeout (504) past the time limit.
         """
-        reader, writer = await self._connect()
+        try:
+            reader, writer = await self._connect()
+        except OSError:  # the socket's directory refused (another user's, say), a path too long
+            log.exception("cannot reach the render pool at %s", self._directory)
+            raise ServiceUnavailable(RENDERER_FAILED, retry_after=1) from None
         try:  # closing the connection early is what cancels the render in the pool
             writer.write(encode((document, token)))
             await writer.drain()
@@ -126,6 +133,8 @@ class PdfRenderer:
             return await asyncio.open_unix_connection(self.socket_path, limit=_BUFFER)
         except (FileNotFoundError, ConnectionRefusedError):
             pass  # not started yet, or gone (killed, or the server process that started it died)
+        if self._started is not None and self._started.poll() is not None:
+            self._started = None  # the pool this process started has ended: reaped
         if self._starting is None or self._starting.done():
             self._starting = asyncio.ensure_future(self._start())
         await asyncio.shield(self._starting)  # one start for every render waiting for it
@@ -165,6 +174,7 @@ class PdfRenderer:
         process = subprocess.Popen(
             [
                 sys.executable,
+                "-P",  # not the working directory first on sys.path
                 "-m",
                 "invoicing.documents.pool",
                 str(self._owner),
@@ -176,12 +186,14 @@ class PdfRenderer:
         )
         assert process.stdout is not None
         said = b""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(STARTUP_LIMIT):
-                said = await asyncio.to_thread(process.stdout.readline)
-        if said != READY:
-            process.kill()
-            await asyncio.to_thread(process.wait)
-            raise ServiceUnavailable(RENDERER_FAILED, retry_after=1)
-        process.stdout.close()
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(STARTUP_LIMIT):
+                    said = await asyncio.to_thread(process.stdout.readline)
+            if said != READY:
+                process.kill()
+                await asyncio.to_thread(process.wait)
+                raise ServiceUnavailable(RENDERER_FAILED, retry_after=1)
+        finally:
+            process.stdout.close()
         return process

@@ -17,8 +17,9 @@ from invoicing.config import get_settings
 
 
 def command(host: str, port: int, workers: int) -> list[str]:
-    """The argv `invoicing serve` execs into."""
-    return [sys.executable, "-m", "invoicing.web.serve", host, str(port), str(workers)]
+    """The argv `invoicing serve` execs into; `-P`: the working directory is not put first on
+    sys.path (a directory holding an `invoicing` or `uvicorn` of its own must not be imported)."""
+    return [sys.executable, "-P", "-m", "invoicing.web.serve", host, str(port), str(workers)]
 
 
 def run(host: str, port: int, workers: int) -> None:

@@ -56,6 +56,7 @@ class DeliveryProcess:
     async def _run_once(self) -> None:
         self._process = process = await asyncio.create_subprocess_exec(
             sys.executable,
+            "-P",  # not the working directory first on sys.path
             "-m",
             "invoicing.webhooks.worker",
             str(os.getpid()),

@@ -119,6 +119,7 @@ async def rotate_secret(connection: Connection, endpoint_id: str, box: SecretBox
 
 async def ping(connection: Connection, endpoint_id: str) -> dict[str, Any]:
     await _get(connection, endpoint_id)
+    await events.move(connection)  # what came before the ping is listed before it
     return {"eventId": await events.ping(connection, endpoint_id)}
 
 
@@ -126,11 +127,15 @@ async def move_outbox(database: Database) -> None:
     """Move the events requests have written to the outbox (SQLite) to their deliveries now,
     rather than when the delivery process next does: a list of deliveries shows every event
     whose change has committed."""
+    if database.dialect != "sqlite":
+        return
     async with database.read() as connection:
         if not await events.waiting(connection):
             return
-    async with database.write() as connection:
-        await events.move(connection)
+    moved = events.MOVE_BATCH
+    while moved == events.MOVE_BATCH:  # a batch per transaction, as the delivery process does
+        async with database.write() as connection:
+            moved = await events.move(connection, events.MOVE_BATCH)
 
 
 async def deliveries_page(

@@ -18,7 +18,7 @@ from tests.servers import Server
 Process = tuple[int, int]
 
 
-def _stat(pid: int) -> list[str] | None:
+def stat_fields(pid: int) -> list[str] | None:
     """/proc/PID/stat after the command name: [state, ppid, ...]; None once it is gone."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
@@ -30,7 +30,7 @@ def _stat(pid: int) -> list[str] | None:
 def descendants(root: int) -> set[Process]:
     children: dict[int, list[Process]] = {}
     for entry in os.listdir("/proc"):
-        if entry.isdigit() and (fields := _stat(int(entry))) is not None:
+        if entry.isdigit() and (fields := stat_fields(int(entry))) is not None:
             children.setdefault(int(fields[1]), []).append((int(entry), int(fields[19])))
     found: set[Process] = set()
     todo = [root]
@@ -43,7 +43,7 @@ def descendants(root: int) -> set[Process]:
 
 def running(process: Process) -> bool:
     """Still there and not a zombie (a zombie has ended; only its exit status is left)."""
-    fields = _stat(process[0])
+    fields = stat_fields(process[0])
     return fields is not None and int(fields[19]) == process[1] and fields[0] != "Z"
 
 

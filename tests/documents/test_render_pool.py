@@ -26,6 +26,7 @@ from tests.documents.processes import (
     invoice_pdf,
     kill_all,
     running,
+    stat_fields,
     wait_until,
 )
 from tests.servers import Server, _env, free_port, make_token
@@ -76,21 +77,13 @@ def _argv(pid: int) -> list[str]:
         return []
 
 
-def _stat(pid: int) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text[text.rindex(")") + 2 :].split()
-
-
 def _process(pid: int) -> Process | None:
-    fields = _stat(pid)
+    fields = stat_fields(pid)
     return None if fields is None else (pid, int(fields[19]))
 
 
 def _parent(pid: int) -> int:
-    fields = _stat(pid)
+    fields = stat_fields(pid)
     assert fields is not None, pid
     return int(fields[1])
 
@@ -99,11 +92,11 @@ def pools(master: int) -> set[Process]:
     """Every running pool of this serve on the host, wherever it is in the process tree."""
     found = set()
     for entry in os.listdir("/proc"):
-        if entry.isdigit() and _argv(int(entry))[1:4] == [
+        if entry.isdigit() and _argv(int(entry))[2:5] == [
             "-m",
             "invoicing.documents.pool",
             str(master),
-        ]:
+        ]:  # python -P -m invoicing.documents.pool MASTER ...
             process = _process(int(entry))
             if process is not None and running(process):
                 found.add(process)

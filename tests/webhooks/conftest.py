@@ -65,6 +65,14 @@ class Driver:
     def close(self) -> None:
         run(self.client, lambda database: self.dispatcher.close())
 
+    def oldest_pending(self) -> float:
+        """The gauge of the oldest undelivered event's age, updated now, as /metrics shows it."""
+        run(self.client, lambda database: self.dispatcher.update_gauge(now=True))
+        for text_line in self.client.get("/metrics").text.splitlines():
+            if text_line.startswith("invoicing_webhook_oldest_pending_seconds "):
+                return float(text_line.split()[-1])
+        raise AssertionError("no gauge")
+
 
 @pytest.fixture
 def clock() -> Clock:

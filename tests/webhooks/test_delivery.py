@@ -448,23 +448,16 @@ def test_metrics_count_attempts_and_the_oldest_pending_event(api, client, driver
                 return float(text_line.split()[-1])
         return 0.0
 
-    def oldest() -> float:
-        run(client, lambda database: driver.dispatcher.update_gauge(now=True))
-        for text_line in client.get("/metrics").text.splitlines():
-            if text_line.startswith("invoicing_webhook_oldest_pending_seconds "):
-                return float(text_line.split()[-1])
-        raise AssertionError("no gauge")
-
     failed, delivered = counted("http_error"), counted("delivered")
     driver.round()
     assert counted("http_error") == failed + 1
     assert counted("delivered") == delivered
     clock.advance(seconds=90)
-    assert 90 <= oldest() < 100
+    assert 90 <= driver.oldest_pending() < 100
     driver.round()
     assert counted("delivered") == delivered + 1
     assert counted("http_error") == failed + 1
-    assert oldest() == 0
+    assert driver.oldest_pending() == 0
 
 
 def test_finished_deliveries_are_forgotten_after_30_days(api, client, driver, clock, receiver):
