@@ -41,7 +41,9 @@ from invoicing.webhooks import events
 BACKLOG = 10_000
 BATCH = 500  # events per transaction when writing a backlog
 EVENT = "invoice.created"
-ENV = {"INVOICING_WEBHOOK_ALLOW_PRIVATE": "true"}
+# As every other service of the bench: documents made on request only, so that renders ahead do
+# not share the idle time between runs and during the backlog with the delivery being measured.
+ENV = {"INVOICING_WEBHOOK_ALLOW_PRIVATE": "true", "INVOICING_RENDER_AHEAD": "false"}
 DRAIN_LIMIT = 180.0  # seconds to wait for a backlog before giving up on it
 POLL = 0.05
 # Runs of GET with the dispatcher idle and then draining (one each, like the PDF stall: every

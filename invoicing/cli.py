@@ -96,7 +96,7 @@ def serve(
     # the migrations loaded (Typer, Alembic, SQLAlchemy: ~40 MB) stays resident while it serves.
     sys.stdout.flush()
     sys.stderr.flush()
-    command = serve_command(host, port, workers)
+    command = serve_command(host, port, workers, settings.keep_alive_timeout)
     os.execv(command[0], command)
 
 

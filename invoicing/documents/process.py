@@ -48,6 +48,14 @@ class RenderProcess:
     def alive(self) -> bool:
         return self._process.returncode is None
 
+    def resident_bytes(self) -> int | None:
+        """Its resident memory now; None where /proc cannot tell."""
+        try:
+            with open(f"/proc/{self.pid}/statm", "rb") as statm:
+                return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            return None
+
     async def ready(self) -> None:
         """Returns once the process has loaded WeasyPrint (about half a second of CPU)."""
         kind, _ = await self._receive()

@@ -1,28 +1,37 @@
-"""The server process: `python -m invoicing.web.serve HOST PORT WORKERS`, which `invoicing serve`
-becomes once it has prepared everything (settings, secret key, migrations, the first token, the
-banner).
+"""The server process: `python -m invoicing.web.serve HOST PORT WORKERS KEEP_ALIVE`, which
+`invoicing serve` becomes once it has prepared everything (settings, secret key, migrations, the
+first token, the banner).
 
 `invoicing serve` replaces itself with this (`os.execv`: the same process id, signals and
 environment, a fresh interpreter), so that a server process holds uvicorn and the app only: not the
 command line (Typer), nor Alembic, SQLAlchemy and Mako, which the migrations loaded (issue 15: ~40
 MB of the serving process). uvicorn's `--workers` processes re-import this module (multiprocessing's
-spawn imports the parent's main module), so they start as lean. Settings travel in the environment
-(`invoicing.web.server.configure` wrote the command line's there)."""
+spawn imports the parent's main module), so they start as lean. The app's settings travel in the
+environment (`invoicing.web.server.configure` wrote the command line's there)."""
 
 import sys
 
 import uvicorn
 
-from invoicing.config import get_settings
 
-
-def command(host: str, port: int, workers: int) -> list[str]:
+def command(host: str, port: int, workers: int, keep_alive: int) -> list[str]:
     """The argv `invoicing serve` execs into; `-P`: the working directory is not put first on
-    sys.path (a directory holding an `invoicing` or `uvicorn` of its own must not be imported)."""
-    return [sys.executable, "-P", "-m", "invoicing.web.serve", host, str(port), str(workers)]
+    sys.path (a directory holding an `invoicing` or `uvicorn` of its own must not be imported).
+    The settings it needs come as arguments: with `--workers N` this process only supervises,
+    and reading the settings would keep pydantic-settings resident in it (12 MB of its 38)."""
+    return [
+        sys.executable,
+        "-P",
+        "-m",
+        "invoicing.web.serve",
+        host,
+        str(port),
+        str(workers),
+        str(keep_alive),
+    ]
 
 
-def run(host: str, port: int, workers: int) -> None:
+def run(host: str, port: int, workers: int, keep_alive: int) -> None:
     uvicorn.run(
         "invoicing.app:create_app",
         factory=True,
@@ -32,7 +41,7 @@ def run(host: str, port: int, workers: int) -> None:
         http="invoicing.web.server:HttpProtocol",
         # No WebSocket route: uvicorn then never imports its WebSocket protocols (`websockets`).
         ws="none",
-        timeout_keep_alive=get_settings().keep_alive_timeout,
+        timeout_keep_alive=keep_alive,
         access_log=False,
         server_header=False,
         log_level="warning",
@@ -41,5 +50,5 @@ def run(host: str, port: int, workers: int) -> None:
 
 
 if __name__ == "__main__":
-    host, port, workers = sys.argv[1:4]
-    run(host, int(port), int(workers))
+    host, port, workers, keep_alive = sys.argv[1:5]
+    run(host, int(port), int(workers), int(keep_alive))

@@ -3,11 +3,14 @@ only, the delivery process moves it to its deliveries; what that move must keep 
 (the listeners of the event's moment, nothing lost, nothing for a deleted endpoint) on both
 databases, and the request's writes on SQLite."""
 
+import asyncio
+import time
+
 from invoicing.db.query import Query
 from invoicing.webhooks import events
 from tests.conftest import run
 from tests.helpers import create_order
-from tests.webhooks.conftest import add_endpoint
+from tests.webhooks.conftest import Driver, add_endpoint
 
 _COUNTS = Query(
     "SELECT (SELECT COUNT(*) FROM webhook_outbox) AS outbox, "
@@ -126,3 +129,36 @@ def test_the_oldest_pending_gauge_counts_the_outbox(api, driver, clock, receiver
     assert 90 <= driver.oldest_pending() < 100  # on SQLite: still in the outbox
     assert driver.drain() == 1
     assert driver.oldest_pending() == 0
+
+
+def test_a_backlog_for_endpoints_gone_does_not_hold_up_the_next_events(
+    api, client, clock, receiver, monkeypatch
+):
+    """Events moved for nobody (their endpoint deleted) leave nothing to send; the dispatcher
+    moves the next batch at once rather than after its poll interval."""
+    monkeypatch.setattr(events, "MOVE_BATCH", 2)
+    gone = add_endpoint(api, receiver.url("/gone"), ["order.created"])
+    for _ in range(6):
+        create_order(api)  # 3 batches for `gone`
+    assert api.delete(f"/webhooks/{gone['id']}").status_code == 200
+    add_endpoint(api, receiver.url("/kept"), ["order.created"])
+    create_order(api)
+    driver = Driver(client, clock, webhook_poll_interval=30.0)
+
+    async def deliver(database):
+        work = asyncio.ensure_future(driver.dispatcher.run_forever())
+        started = time.monotonic()
+        try:
+            while not receiver.received and time.monotonic() - started < 10:
+                await asyncio.sleep(0.05)
+            return time.monotonic() - started
+        finally:
+            work.cancel()
+            await asyncio.gather(work, return_exceptions=True)
+
+    try:
+        took = run(client, deliver)
+    finally:
+        driver.close()
+    assert [got.path for got in receiver.received] == ["/kept"]
+    assert took < 5.0  # not a 30 s poll interval per batch of the deleted endpoint's events
