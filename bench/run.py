@@ -58,6 +58,19 @@ class Options:
     webhooks: bool = True  # bench/webhooks.py, at the first size
 
 
+def pdf_request(server: procs.Server, secret: str, invoice_id: str) -> urllib.request.Request:
+    return urllib.request.Request(
+        f"{server.url}/invoices/{invoice_id}/pdf", headers={"Authorization": f"Bearer {secret}"}
+    )
+
+
+def fetch_pdf(server: procs.Server, secret: str, invoice_id: str) -> bytes:
+    """The invoice's PDF (rendered and stored by this request, if it was not yet)."""
+    with urllib.request.urlopen(pdf_request(server, secret, invoice_id), timeout=60) as response:
+        pdf: bytes = response.read()
+        return pdf
+
+
 def _cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
 
@@ -268,9 +281,7 @@ class Bench:
         scripts: Path,
         get_script: Callable[[], Path],
     ) -> None:
-        request = urllib.request.Request(
-            f"{service.url}/invoices/{ids[0]}/pdf", headers={"Authorization": f"Bearer {secret}"}
-        )
+        request = pdf_request(service, secret, ids[0])
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 kind = response.headers.get("content-type", "")
@@ -327,12 +338,7 @@ class Bench:
         issue's target: at least half its throughput, same run)."""
         stored = ids[-STORED_PDFS:]  # not among the first renders' (they go from the start)
         for invoice_id in stored:  # each rendered and stored once, here
-            request = urllib.request.Request(
-                f"{service.url}/invoices/{invoice_id}/pdf",
-                headers={"Authorization": f"Bearer {secret}"},
-            )
-            with urllib.request.urlopen(request, timeout=60) as response:
-                response.read()
+            fetch_pdf(service, secret, invoice_id)
         stored_file = load.write_lines(scripts / "stored-pdfs.txt", stored)
         runs = iter(range(1_000_000))
 
@@ -386,12 +392,7 @@ class Bench:
             api = webhooks.Api(server.url, secret)
             for order_id in seeder.open_orders(2 * memory.WORKERS):
                 invoice = api.call("POST", "/invoices", {"orderId": order_id})
-                request = urllib.request.Request(
-                    f"{server.url}/invoices/{invoice['id']}/pdf",
-                    headers={"Authorization": f"Bearer {secret}"},
-                )
-                with urllib.request.urlopen(request, timeout=60) as response:
-                    response.read()
+                fetch_pdf(server, secret, invoice["id"])
             time.sleep(memory.SETTLE)
             found = memory.breakdown(server)
         finally:
