@@ -4,6 +4,7 @@ bench, with the wall time of each stage it calls. No HTTP, no wrk, no concurrenc
 after another, so the round trips and the Python work of one invoice show.
 
     python -m bench.stages sqlite            # or postgresql; --count N (3000), --profile FILE
+    python -m bench.stages sqlite --endpoint # half of them with a webhook endpoint listening
 
 Also runs an older tree for comparison (its own `invoicing` and `bench` first on the path):
 `PYTHONPATH=/tmp/old python /work/main/bench/stages.py sqlite`; stages the tree lacks are skipped.
@@ -29,7 +30,9 @@ from typing import Any
 from bench import seed
 from invoicing.auth.principal import Principal
 from invoicing.config import Settings
+from invoicing.core.times import now
 from invoicing.db import create_database
+from invoicing.db.query import Query
 from invoicing.invoices import service
 from invoicing.invoices.schemas import InvoiceCreate
 from invoicing.web.responses import success_body
@@ -56,7 +59,17 @@ STAGES = [
     (_SERVICE, "today", "today()"),
     (_SERVICE, "_due_date", "_due_date"),
     (_SERVICE, "settle", "settle"),
+    ("invoicing.webhooks.events", "emit", "events.emit (invoice.created)"),
 ]
+# --endpoint: invoices alternate, in blocks of this many, between no webhook endpoint and one
+# listening for invoice.created (so that drifts of the machine hit both halves alike).
+BLOCK = 100
+_ADD_ENDPOINT = Query(
+    "INSERT INTO webhook_endpoints (id, url, description, events, enabled, secret, created_at, "
+    "updated_at) VALUES ('stagesendpoint0000000000', 'http://127.0.0.1:9/', 'bench.stages', "
+    "'[\"invoice.created\"]', true, 'unused', $1, $1)"
+)
+_DROP_ENDPOINT = Query("DELETE FROM webhook_endpoints WHERE id = 'stagesendpoint0000000000'")
 SUCCESS_BODY = "success_body (the response's JSON)"
 
 
@@ -117,6 +130,7 @@ async def _drive(
     settings: Settings,
     timer: Timer,
     profiler: cProfile.Profile | None,
+    endpoint: bool,
 ) -> tuple[list[float], list[float]]:
     database = create_database(url)
     await database.connect()
@@ -126,7 +140,13 @@ async def _drive(
     walls: list[float] = []
     cpus: list[float] = []
     try:
-        for order_id in orders:
+        for index, order_id in enumerate(orders):
+            if endpoint and index % BLOCK == 0:
+                async with database.write() as connection:
+                    if index // BLOCK % 2:
+                        await connection.execute(_ADD_ENDPOINT, now())
+                    else:
+                        await connection.execute(_DROP_ENDPOINT)
             wall, cpu = time.perf_counter(), time.process_time()
             if profiler is not None:
                 profiler.enable()
@@ -151,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dialect", choices=["sqlite", "postgresql"])
     parser.add_argument("--count", type=int, default=3000, help="invoices timed (after 300)")
     parser.add_argument("--profile", type=Path, help="also write a cProfile of the calls here")
+    parser.add_argument(
+        "--endpoint",
+        action="store_true",
+        help=f"alternate blocks of {BLOCK} invoices without and with a webhook endpoint listening",
+    )
     args = parser.parse_args(argv)
     timer = Timer()
     for module_name, name, label in STAGES:
@@ -176,7 +201,9 @@ def main(argv: list[str] | None = None) -> int:
             seeder.invoices(1000)
         orders = seeder.open_orders(args.count + WARM_UP)
         profiler = cProfile.Profile() if args.profile else None
-        walls, cpus = asyncio.run(_drive(target.url, orders, creator, settings, timer, profiler))
+        walls, cpus = asyncio.run(
+            _drive(target.url, orders, creator, settings, timer, profiler, args.endpoint)
+        )
     finally:
         seed.drop(target)
         scratch.cleanup()
@@ -188,6 +215,16 @@ def main(argv: list[str] | None = None) -> int:
         f"{statistics.median(walls[WARM_UP:]) * 1e6:.0f} µs (with BEGIN and COMMIT), "
         f"CPU {statistics.mean(cpus[WARM_UP:]) * 1e6:.0f} µs"
     )
+    if args.endpoint:
+        for half, name in (
+            (0, "without an endpoint"),
+            (1, "with one"),
+        ):
+            timed = [i for i in range(WARM_UP, len(walls)) if i // BLOCK % 2 == half]
+            print(
+                f"  {name:<20} wall median {statistics.median(walls[i] for i in timed) * 1e6:.0f} "
+                f"µs, CPU {statistics.mean(cpus[i] for i in timed) * 1e6:.0f} µs"
+            )
     calls = len(orders)
     for label, times in timer.times.items():
         if times:

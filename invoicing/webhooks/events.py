@@ -45,7 +45,10 @@ _EMIT = Query(
     "INSERT INTO webhook_deliveries (endpoint_id, event_id, attempts, next_attempt_at, created_at) "
     "SELECT targets.id, event.id, 0, $5::timestamptz, $5::timestamptz FROM targets, event"
 )
-_TARGETS = Query(f"SELECT id FROM webhook_endpoints WHERE {_listens('$1')}")
+# SQLite: `instr`, not LIKE. A LIKE on a parameter makes SQLite prepare the statement again
+# whenever the value bound changes (its plan may depend on the pattern): 18 µs per emit, against
+# 3 µs this way (bench/stages.py), paid by every create with or without an endpoint.
+_TARGETS = Query("SELECT id FROM webhook_endpoints WHERE events = '[\"*\"]' OR instr(events, $1)")
 _INSERT_OUTBOX = Query(
     "INSERT INTO webhook_outbox (event_id, type, payload, endpoint_ids, created_at) "
     "VALUES ($1, $2, $3, $4, $5)"
@@ -70,12 +73,11 @@ async def emit(connection: Connection, type: str, data: Any) -> None:
     """Record that `type` happened to `data` (the resource as its GET returns it now), for every
     endpoint listening for it. Call inside the change's own transaction."""
     event_id, at = new_id(), now()
-    listens = f'%"{type}"%'
     if connection.dialect == "postgresql":
         payload = body(event_id, type, iso(at), data)
-        await connection.execute(_EMIT, event_id, listens, type, payload, at)
+        await connection.execute(_EMIT, event_id, f'%"{type}"%', type, payload, at)
         return
-    targets = await connection.fetch(_TARGETS, listens)
+    targets = await connection.fetch(_TARGETS, f'"{type}"')
     if not targets:
         return
     payload = body(event_id, type, iso(at), data)
