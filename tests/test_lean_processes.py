@@ -4,6 +4,7 @@ templates, the command line or the migrations, each loaded when first used; the 
 process imports what delivery needs. Imports are checked in a fresh interpreter (this one has
 everything loaded), and in a real `invoicing serve` by the shared libraries it has mapped."""
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -12,8 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from invoicing.config import Settings
 from invoicing.core import keys
+from invoicing.db import create_database
 from invoicing.db.migrate import upgrade
+from invoicing.webhooks.delivery_settings import DeliverySettings
+from invoicing.webhooks.dispatcher import Dispatcher
+from invoicing.webhooks.signing import SecretBox
 from tests.helpers import order_body
 from tests.servers import Server, _env, make_token
 
@@ -43,13 +49,28 @@ NOT_IN_DELIVERY = {
     "prometheus_client",
     "babel",
     "click",
+    "pydantic",  # the server's Settings: the delivery process gets DeliverySettings
+    "pydantic_core",
+    "pydantic_settings",
+}
+# What the supervisor of `--workers N` (which only watches uvicorn's workers) imports none of.
+NOT_IN_SUPERVISOR = {
+    *NOT_IN_DELIVERY - {"click"},  # uvicorn's own
+    "invoicing.config",
+    "watchfiles",  # uvicorn's `--reload`
+    "anyio",
 }
 
 
+# The names of the modules imported (not those set to None, which makes their import fail).
+LIST_MODULES = "import sys, json; print(json.dumps([m for m, v in sys.modules.items() if v]))"
+
+
 def _imported(code: str, database_url: str) -> set[str]:
-    """The top-level packages in sys.modules after running `code` in a fresh interpreter."""
+    """The top-level packages (and `invoicing`'s modules) in sys.modules after running `code` in
+    a fresh interpreter."""
     done = subprocess.run(
-        [sys.executable, "-c", f"{code}\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
+        [sys.executable, "-c", f"{code}\n{LIST_MODULES}"],
         env=_env(database_url),
         capture_output=True,
         text=True,
@@ -57,7 +78,8 @@ def _imported(code: str, database_url: str) -> set[str]:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    return {name.split(".")[0] for name in json.loads(done.stdout.splitlines()[-1])}
+    modules = json.loads(done.stdout.splitlines()[-1])
+    return {name.split(".")[0] for name in modules} | {m for m in modules if "invoicing." in m}
 
 
 def test_a_server_process_starts_without_the_heavy_machinery(tmp_path: Path) -> None:
@@ -73,6 +95,42 @@ def test_the_delivery_process_imports_what_delivery_needs(tmp_path: Path) -> Non
     loaded = _imported("import invoicing.webhooks.worker", f"sqlite:///{tmp_path / 'x.db'}")
     assert loaded & NOT_IN_DELIVERY == set()
     assert "httpx" in loaded
+
+
+def test_the_supervisor_of_workers_imports_uvicorn_only(tmp_path: Path) -> None:
+    # What runs of `python -m invoicing.web.serve` before uvicorn.run (uvicorn's workers import
+    # the module the same way, as `__mp_main__`).
+    code = "import runpy; runpy.run_module('invoicing.web.serve', run_name='__mp_main__')"
+    loaded = _imported(code, f"sqlite:///{tmp_path / 'x.db'}")
+    assert loaded & NOT_IN_SUPERVISOR == set()
+    assert "uvicorn" in loaded
+
+
+def test_the_delivery_settings_carry_what_the_dispatcher_reads(tmp_path: Path) -> None:
+    """The delivery process's dispatcher is made from `DeliverySettings`, not `Settings`: every
+    setting it reads must be one of them, with the server's value."""
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'x.db'}",
+        webhook_allow_private=True,
+        webhook_timeout=3.5,
+        webhook_concurrency=7,
+        webhook_concurrency_per_endpoint=2,
+        webhook_poll_interval=0.25,
+    )
+    sent = DeliverySettings.of(settings, "k" * 32)
+    received = DeliverySettings.from_json(sent.to_json())
+    assert received == sent and received.secret_key == "k" * 32
+
+    async def make() -> Dispatcher:
+        # The delivery process's own arguments (invoicing.webhooks.worker.serve).
+        database = create_database(received.database_url, pool_size=2, timeout=1, durable=False)
+        dispatcher = Dispatcher(database, received, SecretBox(received.secret_key))
+        await dispatcher.close()
+        return dispatcher
+
+    dispatcher = asyncio.run(make())
+    assert (dispatcher.capacity, dispatcher.per_endpoint, dispatcher.poll_interval) == (7, 2, 0.25)
+    assert dispatcher.sender.timeout == 3.5 and dispatcher.sender.allow_private
 
 
 @pytest.mark.slow

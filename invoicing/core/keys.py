@@ -11,9 +11,12 @@ import hmac
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from invoicing.config import Settings
 from invoicing.db.url import dialect, sqlite_path
+
+if TYPE_CHECKING:  # not at run time: the delivery process signs with these keys, without pydantic
+    from invoicing.config import Settings
 
 MISSING_ON_POSTGRES = (
     "INVOICING_SECRET_KEY is required with PostgreSQL (every server process must share it); "
@@ -30,7 +33,7 @@ def key_file(database_url: str) -> Path:
     return Path(sqlite_path(database_url) + ".key")
 
 
-def secret_key(settings: Settings) -> str:
+def secret_key(settings: "Settings") -> str:
     if settings.secret_key:
         return settings.secret_key
     if dialect(settings.database_url) == "postgresql":

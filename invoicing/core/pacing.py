@@ -54,6 +54,11 @@ class Pacer:
         self._busy = False
         self._started = float("-inf")
 
+    @property
+    def busy(self) -> bool:
+        """Whether the server counted as busy when `may_start` last looked."""
+        return self._busy
+
     def may_start(self) -> bool:
         """Whether new work may start now; when it may, it counts as started."""
         at = self.clock()

@@ -12,6 +12,8 @@ import orjson
 from starlette.requests import Request
 
 from invoicing.config import Settings
+from invoicing.core import keys
+from invoicing.webhooks.delivery_settings import DeliverySettings
 from invoicing.webhooks.metrics import ATTEMPTS, OLDEST_PENDING
 
 log = logging.getLogger("invoicing.webhooks")
@@ -28,7 +30,7 @@ def wake(request: Request) -> None:
 
 class DeliveryProcess:
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+        self.settings = DeliverySettings.of(settings, keys.secret_key(settings))
         self._process: asyncio.subprocess.Process | None = None
         self._supervisor: asyncio.Task[None] | None = None
 
@@ -64,7 +66,7 @@ class DeliveryProcess:
             stdout=asyncio.subprocess.PIPE,
         )
         assert process.stdin is not None and process.stdout is not None
-        process.stdin.write(self.settings.model_dump_json().encode() + b"\n")
+        process.stdin.write(self.settings.to_json() + b"\n")
         try:
             while line := await process.stdout.readline():
                 _count(orjson.loads(line))

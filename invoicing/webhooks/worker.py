@@ -5,9 +5,10 @@ attempts' HTTP, signing and bookkeeping then take the CPU the API leaves, and ad
 API request's latency (bench: GET p99 1.4-2x of idle while a dispatcher in the server process
 drained a backlog). Deliveries are claimed in the database, so this process keeps no state.
 
-stdin: the server's settings as one JSON line, then a line per "look now" (a ping or retry was
-queued); its end means the server is gone. stdout: a JSON line per round with the attempts by
-outcome and the age of the oldest pending event, which the server adds to its own metrics.
+stdin: the settings delivery uses as one JSON line (`DeliverySettings`), then a line per "look
+now" (a ping or retry was queued); its end means the server is gone. stdout: a JSON line per round
+with the attempts by outcome and the age of the oldest pending event, which the server adds to its
+own metrics.
 """
 
 import asyncio
@@ -18,12 +19,11 @@ from typing import IO
 
 import orjson
 
-from invoicing.config import Settings
-from invoicing.core import keys
 from invoicing.core.lifetime import background_priority, exit_with
 from invoicing.core.pacing import Pacer, process_cpu
 from invoicing.db import create_database
 from invoicing.web import logs
+from invoicing.webhooks.delivery_settings import DeliverySettings
 from invoicing.webhooks.dispatcher import Dispatcher, Metrics
 from invoicing.webhooks.signing import SecretBox
 
@@ -55,7 +55,9 @@ class Reports(Metrics):
         self.oldest = None
 
 
-async def serve(settings: Settings, commands: asyncio.StreamReader, reports: IO[bytes]) -> None:
+async def serve(
+    settings: DeliverySettings, commands: asyncio.StreamReader, reports: IO[bytes]
+) -> None:
     logs.configure(settings.log_level)
     # What the dispatcher writes (claims, outcomes) is safe to lose in a crash: an unrecorded
     # claim is simply not leased, an unrecorded delivery is sent again (at least once). So its
@@ -69,7 +71,7 @@ async def serve(settings: Settings, commands: asyncio.StreamReader, reports: IO[
     dispatcher = Dispatcher(
         database,
         settings,
-        SecretBox(keys.secret_key(settings)),
+        SecretBox(settings.secret_key),
         metrics=Reports(reports),
         pacer=Pacer(process_cpu(os.getppid())),
     )
@@ -88,7 +90,7 @@ async def _main() -> None:
     loop = asyncio.get_running_loop()
     commands = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(commands), sys.stdin)
-    settings = Settings.model_validate_json(await commands.readline())
+    settings = DeliverySettings.from_json(await commands.readline())
     # Reports go to the original stdout; anything a library prints goes to stderr instead.
     reports = open(os.dup(sys.stdout.fileno()), "wb")  # noqa: SIM115 (lives as long as we do)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())

@@ -6,6 +6,7 @@ databases, and the request's writes on SQLite."""
 import asyncio
 import time
 
+from invoicing.core.pacing import Pacer
 from invoicing.db.query import Query
 from invoicing.webhooks import events
 from tests.conftest import run
@@ -162,3 +163,26 @@ def test_a_backlog_for_endpoints_gone_does_not_hold_up_the_next_events(
         driver.close()
     assert [got.path for got in receiver.received] == ["/kept"]
     assert took < 5.0  # not a 30 s poll interval per batch of the deleted endpoint's events
+
+
+def test_a_busy_server_gets_only_what_a_claim_takes_moved(api, client, clock, receiver):
+    """While the server is busy the dispatcher moves no more events than it claims, and the
+    rest once the server is idle."""
+    add_endpoint(api, receiver.url(), ["order.created"])
+    for _ in range(5):
+        create_order(api)
+    driver = Driver(client, clock, webhook_concurrency=2)
+    load = {"cpu": 0.0, "at": 0.0}
+    pacer = Pacer(lambda: load["cpu"], clock=lambda: load["at"])
+    load["cpu"] = load["at"] = 1.0  # the server used a whole core for the last second
+    assert pacer.may_start() and pacer.busy
+    driver.dispatcher.pacer = pacer
+    try:
+        assert driver.round() == 2
+        assert counts(client)["outbox"] == (3 if sqlite(client) else 0)
+        load["at"] += 1.0  # and no CPU since
+        assert pacer.may_start() and not pacer.busy
+        assert driver.drain() == 3
+        assert counts(client) == {"outbox": 0, "events": 5, "deliveries": 5}
+    finally:
+        driver.close()
