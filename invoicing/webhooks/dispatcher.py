@@ -188,9 +188,10 @@ class Dispatcher:
         full = [endpoint for endpoint, count in busy.items() if count >= self.per_endpoint]
         async with self.database.write() as connection:
             if arrived:
-                # While the server is busy, only what this claim can take: the rest waits for
-                # an idle moment, when it moves in batches (bench, SQLite: moving 200 events a
-                # second under POST /invoices cost the API ~5 % of its throughput).
+                # While the server is busy, only what this claim can take; the rest moves in
+                # batches once it is idle. Moving an event costs 50-60 µs of CPU, and a batch of
+                # 200 holds SQLite's write lock 13-16 ms, which the API's writes wait for
+                # (measured: `events.move` of 4,000 events in-process, in batches of 200 and 32).
                 loaded = self.pacer is not None and self.pacer.busy
                 batch = free if loaded else events.MOVE_BATCH
                 moved = await events.move(connection, batch)
