@@ -8,17 +8,21 @@ from invoicing.core.ids import is_id
 from invoicing.db.base import Connection, Row
 from invoicing.db.query import Insert, Query, contains, exact_sum, placeholders
 
-_COLUMNS = (
-    "seq, id, entity_id, number, order_id, currency, issue_date, due_date, delivery_date, "
-    "deliver_to, seller, customer, subtotal, taxes, tax_total, total, paid_total, credited_total, "
-    "credited_taxes, amount_due, status, meta_fields, created_by_id, created_by_name, "
-    "created_by_type, created_at, updated_at"
-)
-_LINE_COLUMNS = (
-    "id, invoice_id, order_line_id, name, sku, quantity, unit_code, unit_price, tax_category, "
-    "tax_rate, exemption_reason, exemption_reason_code, amount, credited_quantity, "
-    "credited_amount"
-)
+# The columns every invoice query here returns, in this order (`service.to_json` reads the rows
+# it is given by position).
+FIELDS = (
+    "seq", "id", "entity_id", "number", "order_id", "currency", "issue_date", "due_date",
+    "delivery_date", "deliver_to", "seller", "customer", "subtotal", "taxes", "tax_total", "total",
+    "paid_total", "credited_total", "credited_taxes", "amount_due", "status", "meta_fields",
+    "created_by_id", "created_by_name", "created_by_type", "created_at", "updated_at",
+)  # fmt: skip
+LINE_FIELDS = (
+    "id", "invoice_id", "order_line_id", "name", "sku", "quantity", "unit_code", "unit_price",
+    "tax_category", "tax_rate", "exemption_reason", "exemption_reason_code", "amount",
+    "credited_quantity", "credited_amount",
+)  # fmt: skip
+_COLUMNS = ", ".join(FIELDS)
+_LINE_COLUMNS = ", ".join(LINE_FIELDS)
 
 INSERT_INVOICE = Insert(
     "invoices",

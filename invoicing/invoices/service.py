@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -256,44 +257,92 @@ async def _whole(connection: Connection, row: Row, settings: Settings) -> dict[s
     return to_json(row, lines, mails, paid, today=today(settings.zone))
 
 
+# What `to_json` shows of an invoice row and of its lines, in the order it unpacks them: read by
+# position from the rows the repository returns (`repository.FIELDS`), by name from those `create`
+# builds. sqlite3.Row finds a name by comparing it with each column's in turn: by name, the
+# lookups were 92,000 of to_json's 257,000 instructions (callgrind; 5 lines, SQLite).
+_SHOWN = (
+    "id", "entity_id", "number", "order_id", "currency", "issue_date", "due_date", "delivery_date",
+    "deliver_to", "seller", "customer", "subtotal", "taxes", "tax_total", "total", "paid_total",
+    "credited_total", "amount_due", "status", "meta_fields", "created_by_id", "created_by_name",
+    "created_by_type", "created_at", "updated_at",
+)  # fmt: skip
+_LINE_SHOWN = (
+    "id", "order_line_id", "quantity", "name", "sku", "unit_code", "unit_price", "tax_category",
+    "tax_rate", "exemption_reason", "exemption_reason_code", "amount",
+)  # fmt: skip
+_SHOWN_BY_NAME = itemgetter(*_SHOWN)
+_SHOWN_BY_POSITION = itemgetter(*map(repository.FIELDS.index, _SHOWN))
+_LINE_SHOWN_BY_NAME = itemgetter(*_LINE_SHOWN)
+_LINE_SHOWN_BY_POSITION = itemgetter(*map(repository.LINE_FIELDS.index, _LINE_SHOWN))
+
+
 def to_json(
     row: Row, lines: Sequence[Row], mails: Sequence[Row], paid: Sequence[Row], *, today: date
 ) -> dict[str, Any]:
+    values_of = _SHOWN_BY_NAME if isinstance(row, dict) else _SHOWN_BY_POSITION
+    (
+        invoice_id, entity_id, number, order_id, currency, issue_date, due_date, delivery_date,
+        deliver_to, seller, customer, subtotal, taxes, tax_total, total, paid_total,
+        credited_total, amount_due, status, meta_fields, created_by_id, created_by_name,
+        created_by_type, created_at, updated_at,
+    ) = values_of(row)  # fmt: skip
     money = serialize.money
-    amount_due = Decimal(row["amount_due"])
-    due_date = serialize.day(row["due_date"])
+    amount_due = Decimal(amount_due)
+    due_date = serialize.day(due_date)
     return {
-        **serialize.identity(row),
-        "order": row["order_id"],
-        "entityId": str(row["entity_id"]),
-        "number": row["number"],
-        "currency": row["currency"],
-        "issueDate": serialize.day(row["issue_date"]),
+        "id": invoice_id,
+        "_id": invoice_id,
+        "order": order_id,
+        "entityId": str(entity_id),
+        "number": number,
+        "currency": currency,
+        "issueDate": serialize.day(issue_date),
         "dueDate": due_date,
-        "deliveryDate": serialize.day(row["delivery_date"]),
-        "deliverTo": None if row["deliver_to"] is None else serialize.document(row["deliver_to"]),
-        "lineItems": [
-            {
-                "id": line["id"],
-                "lineItemId": line["order_line_id"],
-                "quantity": money(line["quantity"]),
-                "name": line["name"],
-                "sku": line["sku"],
-                **serialize.line_terms(line),
-                "amount": money(line["amount"]),
-            }
-            for line in lines
-        ],
-        **serialize.totals(row),
-        "seller": serialize.document(row["seller"]),
-        "customer": serialize.document(row["customer"]),
+        "deliveryDate": serialize.day(delivery_date),
+        "deliverTo": None if deliver_to is None else serialize.document(deliver_to),
+        "lineItems": [_line_json(line) for line in lines],
+        "subtotal": money(subtotal),
+        "taxes": serialize.taxes(taxes),
+        "taxTotal": money(tax_total),
+        "total": money(total),
+        "seller": serialize.document(seller),
+        "customer": serialize.document(customer),
         "payments": [payment_json(payment) for payment in paid],
-        "paidTotal": money(row["paid_total"]),
-        "creditedTotal": money(row["credited_total"]),
+        "paidTotal": money(paid_total),
+        "creditedTotal": money(credited_total),
         "amountDue": money(amount_due),
-        "status": row["status"],
+        "status": status,
         "overdue": is_overdue(amount_due, date.fromisoformat(due_date), today),
-        "metaFields": serialize.meta_fields(row["meta_fields"]),
+        "metaFields": serialize.meta_fields(meta_fields),
         "mailsSent": [{"sentTo": m["sent_to"], "sentAt": iso(m["sent_at"])} for m in mails],
-        **serialize.authorship(row),
+        "createdBy": {"id": created_by_id, "name": created_by_name, "type": created_by_type},
+        "createdAt": iso(created_at),
+        "updatedAt": iso(updated_at),
     }
+
+
+def _line_json(line: Row) -> dict[str, Any]:
+    values_of = _LINE_SHOWN_BY_NAME if isinstance(line, dict) else _LINE_SHOWN_BY_POSITION
+    (
+        line_id, order_line_id, quantity, name, sku, unit_code, unit_price, tax_category, tax_rate,
+        exemption_reason, exemption_reason_code, amount,
+    ) = values_of(line)  # fmt: skip
+    shown = {
+        "id": line_id,
+        "lineItemId": order_line_id,
+        "quantity": serialize.money(quantity),
+        "name": name,
+        "sku": sku,
+    }
+    serialize.add_terms(
+        shown,
+        unit_code,
+        unit_price,
+        tax_category,
+        tax_rate,
+        exemption_reason,
+        exemption_reason_code,
+    )
+    shown["amount"] = serialize.money(amount)
+    return shown

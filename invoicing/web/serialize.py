@@ -117,28 +117,52 @@ def money(value: str | Decimal) -> Fragment:
     as the JSON number it is, digit for digit: its canonical text (`money.number`: `30`, `19.99`,
     no exponent, never `-0`) spliced into the JSON by orjson, never through a binary float.
 
-    Hot (about 25 calls per invoice): `number`'s common case, plain non-negative text, is inlined
-    here; other forms go through `number`. Uncached: an lru_cache only pays back when most values
-    repeat, and totals rarely do."""
+    Hot (about 25 calls per invoice): `number`'s common cases, plain non-negative text, are inlined
+    here, integers first (a quantity, a rate), then decimals, stripped only when they end in a
+    zero (2,450 -> 2,180 instructions a call); other forms go through `number`. Uncached: an
+    lru_cache only pays back when most values repeat, and totals rarely do."""
     text = value if value.__class__ is str else str(value)
+    if text.isdigit():
+        return Fragment(text)
     if text[0] in _DIGITS and "E" not in text:
-        return Fragment(text.rstrip("0").rstrip(".") if "." in text else text)
+        # A decimal (stored money always has its point here): "199.90" -> "199.9", "20.00" -> "20".
+        return Fragment(text.rstrip("0").rstrip(".") if text[-1] == "0" else text)
     return Fragment(number(text))
 
 
 def line_terms(line: Row) -> dict[str, Any]:
     """A document line's unit and tax: unitCode, unitPrice, taxCategory, taxRate and, where it
     has them, exemptionReason and exemptionReasonCode."""
-    terms = {
-        "unitCode": line["unit_code"],
-        "unitPrice": money(line["unit_price"]),
-        "taxCategory": line["tax_category"],
-        "taxRate": money(line["tax_rate"]),
-    }
-    if line["exemption_reason"] is not None or line["exemption_reason_code"] is not None:
-        terms["exemptionReason"] = line["exemption_reason"]
-        terms["exemptionReasonCode"] = line["exemption_reason_code"]
-    return terms
+    return add_terms(
+        {},
+        line["unit_code"],
+        line["unit_price"],
+        line["tax_category"],
+        line["tax_rate"],
+        line["exemption_reason"],
+        line["exemption_reason_code"],
+    )
+
+
+def add_terms(
+    shown: dict[str, Any],
+    unit_code: str,
+    unit_price: str | Decimal,
+    tax_category: str,
+    tax_rate: str | Decimal,
+    exemption_reason: str | None,
+    exemption_reason_code: str | None,
+) -> dict[str, Any]:
+    """`line_terms` from the line's values, added to `shown` (returned): building the line's
+    JSON in one dict saves the merge of a second, 2,000 instructions a line (callgrind)."""
+    shown["unitCode"] = unit_code
+    shown["unitPrice"] = money(unit_price)
+    shown["taxCategory"] = tax_category
+    shown["taxRate"] = money(tax_rate)
+    if exemption_reason is not None or exemption_reason_code is not None:
+        shown["exemptionReason"] = exemption_reason
+        shown["exemptionReasonCode"] = exemption_reason_code
+    return shown
 
 
 def day(value: date | str) -> str:
