@@ -1,6 +1,8 @@
+from bisect import bisect_left
+from collections.abc import Callable
 from typing import Any
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Histogram, values
 
 REQUESTS = Counter(
     "invoicing_requests_total", "HTTP requests answered", ["method", "route", "status"]
@@ -13,17 +15,47 @@ LATENCY = Histogram(
 )
 INVOICES_CREATED = Counter("invoicing_invoices_created_total", "Invoices created")
 
-_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+class _Series:
+    """The values inside one (method, route, status)'s labelled children: the request count, the
+    latency sum and the latency buckets (the first whose upper bound is at least the duration)."""
+
+    __slots__ = ("buckets", "count", "latency_sum", "upper_bounds")
+
+    def __init__(self, method: str, route: str, status: int) -> None:
+        latency: Any = LATENCY.labels(method, route)
+        self.count: Any = REQUESTS.labels(method, route, str(status))._value
+        self.latency_sum: Any = latency._sum
+        self.buckets: list[Any] = latency._buckets
+        self.upper_bounds: list[float] = latency._upper_bounds
 
 
-def observe(method: str, route: str, status: int, duration: float) -> None:
-    """Count a request and its latency (label lookups cached: they cost more than the update)."""
+_series: dict[tuple[str, str, int], _Series] = {}
+
+
+def _observe_in_process(method: str, route: str, status: int, duration: float) -> None:
+    """As `REQUESTS.labels(...).inc()` and `LATENCY.labels(...).observe(duration)`, adding to
+    their values directly. Those calls check, loop over the buckets and take three locks per
+    request: 16,700 instructions (callgrind; 2-3 µs), against 4,400 this way (0.7 µs). Only the
+    event loop's thread counts requests, so the values' locks guard nothing here;
+    prometheus-client is pinned, and tests/web/test_metrics_series.py checks the exposition
+    against the public calls'."""
     key = (method, route, status)
-    children = _children.get(key)
-    if children is None:
-        children = _children[key] = (
-            REQUESTS.labels(method, route, str(status)),
-            LATENCY.labels(method, route),
-        )
-    children[0].inc()
-    children[1].observe(duration)
+    series = _series.get(key)
+    if series is None:
+        series = _series[key] = _Series(method, route, status)
+    series.count._value += 1
+    series.latency_sum._value += duration
+    series.buckets[bisect_left(series.upper_bounds, duration)]._value += 1
+
+
+def _observe_public(method: str, route: str, status: int, duration: float) -> None:
+    REQUESTS.labels(method, route, str(status)).inc()
+    LATENCY.labels(method, route).observe(duration)
+
+
+# Count a request and its latency. Under PROMETHEUS_MULTIPROC_DIR the values live in shared
+# files, and only the public calls know how to add to them.
+observe: Callable[[str, str, int, float], None] = (
+    _observe_in_process if values.ValueClass is values.MutexValue else _observe_public
+)
