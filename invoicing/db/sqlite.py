@@ -55,6 +55,7 @@ class SQLiteDatabase(Database):
         self._db: sqlite3.Connection | None = None
         self._connection: SQLiteConnection | None = None
         self._in_transaction = False
+        self._read = _Read(self)
 
     async def connect(self) -> None:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -82,7 +83,7 @@ class SQLiteDatabase(Database):
         return self._db, self._connection
 
     def read(self) -> AbstractAsyncContextManager[Connection]:
-        return _Read(self)
+        return self._read
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Connection]:
@@ -113,7 +114,8 @@ class SQLiteDatabase(Database):
 
 class _Read:
     """`SQLiteDatabase.read()`: a plain class, where `asynccontextmanager`'s async generator cost
-    ~4 µs per block (a GET /invoices/{id} has two: the token and the invoice)."""
+    ~4 µs per block (a GET /invoices/{id} has two: the token and the invoice). It keeps no state
+    of a block, so one serves every block of its database, nested or concurrent."""
 
     __slots__ = ("database",)
 
@@ -121,7 +123,10 @@ class _Read:
         self.database = database
 
     async def __aenter__(self) -> Connection:
-        return self.database._get()[1]
+        connection = self.database._connection
+        if connection is None or self.database._db is None:
+            raise DatabaseUnavailable("the database is not connected")
+        return connection
 
     async def __aexit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: Any

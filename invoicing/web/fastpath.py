@@ -12,7 +12,7 @@ converter, or a path that an earlier route of the same method could also match.
 
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from fastapi.routing import APIRoute
 from starlette.requests import Request
@@ -98,24 +98,28 @@ class FastPath:
     def __init__(self, app: ASGIApp, table: Table) -> None:
         self.app = app
         self.table = table
+        # The table's routes by method, in its order: one dict lookup instead of a scan past the
+        # other methods' routes.
+        self.by_method: dict[str, list[tuple[re.Pattern[str], APIRoute]]] = {}
+        for method, pattern, route in table:
+            self.by_method.setdefault(method, []).append((pattern, route))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            method, path = scope["method"], scope["path"]
-            for route_method, pattern, route in self.table:
-                if route_method == method and (match := pattern.match(path)) is not None:
+            path = scope["path"]
+            for pattern, route in self.by_method.get(scope["method"], ()):
+                if (match := pattern.match(path)) is not None:
                     scope["route"] = route
                     scope["path_params"] = params = match.groupdict()
-                    response = await _call(route.endpoint, Request(scope, receive, send), params)
+                    request = Request(scope, receive, send)
+                    # The handlers FastAPI's exception middleware would call, here rather than
+                    # in a coroutine of their own (one frame less per request).
+                    try:
+                        response = await route.endpoint(request, **params)
+                    except AppError as error:
+                        response = await app_error(request, error)
+                    except DatabaseUnavailable as error:
+                        response = await database_unavailable(request, error)
                     await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)
-
-
-async def _call(endpoint: Endpoint, request: Request, params: dict[str, Any]) -> Response:
-    try:
-        return await endpoint(request, **params)
-    except AppError as error:
-        return await app_error(request, error)
-    except DatabaseUnavailable as error:
-        return await database_unavailable(request, error)

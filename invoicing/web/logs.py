@@ -36,19 +36,31 @@ class AccessLog:
 
     def __init__(self) -> None:
         self._lines: list[bytes] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._second = -1
-        self._stamp = ""
+        self._head = b""
 
-    def write(self, fields: dict[str, Any]) -> None:
+    def write(self, request_id: str, method: str, path: str, status: int, duration: float) -> None:
+        """The line of a request that took `duration` seconds (logged in ms, to the µs)."""
         if not access.isEnabledFor(logging.INFO):
             return
         second = int(time.time())
-        if second != self._second:  # strftime once a second, not per request (~3 µs each)
+        if second != self._second:  # the fields that change at most once a second, made once
             self._second = second
-            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        head = {"time": self._stamp, "level": "info", "logger": access.name, "message": "request"}
-        self._lines.append(orjson.dumps({**head, **fields}))
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            head = {"time": stamp, "level": "info", "logger": access.name, "message": "request"}
+            self._head = orjson.dumps(head)[:-1] + b","
+        # The head spliced before the request's own fields ("{" dropped): 7,000 instructions
+        # per line as one merged dict, 2,600 this way (callgrind). round(ms * 1000) / 1000 is
+        # round(ms, 3) without its decimal conversion (3,000 instructions), except where the
+        # duration in ns sits within a double's last bit of a half µs.
+        fields = {
+            "request_id": request_id,
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": round(duration * 1_000_000) / 1000,
+        }
+        self._lines.append(self._head + orjson.dumps(fields)[1:])
         if len(self._lines) == 1:
             asyncio.get_running_loop().call_soon(self.flush)
 
