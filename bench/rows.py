@@ -38,6 +38,7 @@ from invoicing.invoices.schemas import InvoiceCreate
 from invoicing.orders import repository as orders_repository
 from invoicing.orders import service as orders_service
 from invoicing.orders.schemas import OrderCreate
+from invoicing.seller import repository as seller_repository
 from invoicing.seller import service as seller_service
 from invoicing.seller.schemas import SellerIn
 
@@ -261,7 +262,10 @@ class _Scratch(Connection):
     def _select(self, sql: str, args: Sequence[Any]) -> list[Row]:
         if sql.startswith("SELECT id " + _WEBHOOK_ENDPOINTS):
             return []
-        match = _FROM.search(sql)
+        # The order an invoice locks comes with the seller profile's columns (the subqueries'
+        # own FROM taken out, so that the order's is the one matched).
+        with_seller = seller_repository.COLUMNS_ALONGSIDE in sql
+        match = _FROM.search(sql.replace(seller_repository.COLUMNS_ALONGSIDE, ""))
         if not sql.startswith("SELECT") or match is None:
             raise self._unknown(sql)
         table, column, parameter = match.groups()
@@ -269,7 +273,14 @@ class _Scratch(Connection):
         found = [row for row in self.tables.get(table, []) if row[column] == wanted]
         if "ORDER BY position" in sql:
             found.sort(key=lambda row: row["position"])
-        return [stored(self.dialect, table, row) for row in found]
+        rows = [stored(self.dialect, table, row) for row in found]
+        if with_seller:
+            (saved,) = self.tables.get("seller_profile") or [{"profile": None, "updated_at": None}]
+            seller = stored(self.dialect, "seller_profile", saved)
+            for row in rows:
+                row["seller_profile"] = seller["profile"]
+                row["seller_updated_at"] = seller["updated_at"]
+        return list(rows)
 
     @staticmethod
     def _unknown(sql: str) -> Exception:

@@ -44,6 +44,7 @@ STAGES = [
     (_SERVICE, "create", "create (all of it)"),
     ("invoicing.orders.service", "lock_for_invoicing", "lock the order, read its lines"),
     ("invoicing.seller.service", "current", "seller.current (read, build)"),
+    ("invoicing.seller.service", "snapshot", "seller.snapshot (read with the order)"),
     ("invoicing.db.counters", "document_numbers", "counters.document_numbers (both numbers)"),
     ("invoicing.invoices.repository", "next_number", "repository.next_number (before 0003)"),
     (_SERVICE, "invoice_part", "invoice_part (amounts, taxes)"),

@@ -75,7 +75,7 @@ async def create(
         "currency": currency,
         "issue_date": issued,
         "reason": payload.reason,
-        "seller": serialize.dumps(await seller.current(connection, settings)),
+        "seller": seller.snapshot(order, settings).text,
         "customer": invoice["customer"],
         "subtotal": totals.subtotal,
         "taxes": serialize.dumps_taxes(totals.taxes, orders.exemptions(invoice_lines)),

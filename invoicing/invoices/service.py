@@ -1,7 +1,7 @@
 """Invoices: gapless numbers, never beyond what was ordered, financial content fixed at creation."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
@@ -61,15 +61,15 @@ async def create(
         requested = [(item.lineItemId, item.quantity) for item in payload.lineItems]
         picked = pick(order_lines, requested, ORDER_LINES)
     issued = today(settings.zone)
-    profile = await seller.current(connection, settings)
-    due = _due_date(payload, issued, profile["paymentTermsDays"])
+    seller_copy = seller.snapshot(order, settings)
+    due = _due_date(payload, issued, seller_copy.shown["paymentTermsDays"])
 
     currency: str = order["currency"]
     part = invoice_part(
         order_lines, picked, orders.loads_billed_taxes(order["billed_taxes"]), currency
     )
     if settings.require_einvoice:
-        _require_einvoice(profile, order, part.totals.taxes)
+        _require_einvoice(seller_copy.shown, order, part.totals.taxes)
     created_at = now()
     await orders.record_billed(
         connection, order["id"], order_lines, part.order_lines, part.order_taxes, created_at
@@ -83,7 +83,7 @@ async def create(
         "due_date": due,
         "delivery_date": payload.deliveryDate or issued,
         "deliver_to": order["deliver_to"],
-        "seller": serialize.dumps(profile),
+        "seller": seller_copy.text,
         "customer": order["customer"],
         "subtotal": totals.subtotal,
         "taxes": serialize.dumps_taxes(totals.taxes, orders.exemptions(order_lines)),
@@ -116,7 +116,7 @@ async def create(
     return created
 
 
-def _require_einvoice(profile: dict[str, Any], order: Row, taxes: Sequence[Any]) -> None:
+def _require_einvoice(profile: Mapping[str, Any], order: Row, taxes: Sequence[Any]) -> None:
     """422 before any number is taken when the invoice would lack what the EN 16931 core (the
     CII/Factur-X profile) needs."""
     would_be = {

@@ -4,6 +4,7 @@ from typing import Any
 
 from invoicing.db.base import Connection, Row
 from invoicing.db.query import Insert, Query, contains, placeholders
+from invoicing.seller import repository as seller
 
 _ORDER_COLUMNS = (
     "seq, id, customer_name, customer_email, customer, deliver_to, currency, subtotal, taxes, "
@@ -32,7 +33,10 @@ INSERT_LINE = Insert(
     ),
 )  # fmt: skip
 _GET = Query(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = $1")
-_LOCK = Query(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE")
+# PostgreSQL locks only the orders row: the seller profile's scalar subqueries lock nothing.
+_LOCK_WITH_SELLER = Query(
+    f"SELECT {_ORDER_COLUMNS}, {seller.COLUMNS_ALONGSIDE} FROM orders WHERE id = $1 FOR UPDATE"
+)
 _LINES = Query(f"SELECT {_LINE_COLUMNS} FROM order_lines WHERE order_id = $1 ORDER BY position")
 
 
@@ -71,8 +75,14 @@ async def insert(connection: Connection, order: Row, lines: Sequence[Row]) -> No
     await connection.executemany(INSERT_LINE.query, [INSERT_LINE.values(line) for line in lines])
 
 
-async def get(connection: Connection, order_id: str, *, lock: bool = False) -> Row | None:
-    return await connection.fetchrow(_LOCK if lock else _GET, order_id)
+async def get(connection: Connection, order_id: str) -> Row | None:
+    return await connection.fetchrow(_GET, order_id)
+
+
+async def lock_with_seller(connection: Connection, order_id: str) -> Row | None:
+    """The order's row, locked until the transaction ends, with the seller profile's columns
+    (`seller.COLUMNS_ALONGSIDE`) that the invoice or credit note made from it copies."""
+    return await connection.fetchrow(_LOCK_WITH_SELLER, order_id)
 
 
 async def lines(connection: Connection, order_id: str) -> list[Row]:

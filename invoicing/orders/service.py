@@ -119,9 +119,10 @@ async def lock_for_invoicing(
     connection: Connection, order_id: str, field: str | None = None
 ) -> tuple[Row, list[Row]]:
     """The order and its lines, locked until the transaction ends (so that two invoices cannot
-    both take what is left); 404 when there is no such order (`field`: the body's name for it)."""
+    both take what is left); 404 when there is no such order (`field`: the body's name for it).
+    The order's row also holds the seller profile to copy (`seller.service.snapshot`)."""
     order = await get_or_404(
-        partial(repository.get, connection, lock=True), order_id, ORDER_NOT_FOUND, field
+        partial(repository.lock_with_seller, connection), order_id, ORDER_NOT_FOUND, field
     )
     return order, await repository.lines(connection, order["id"])
 
