@@ -25,7 +25,6 @@ import asyncio
 import os
 import resource
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import Counter
@@ -61,7 +60,11 @@ class HttpProtocol(HttpToolsProtocol):
         settings = get_settings()
         self.header_timeout = settings.header_timeout
         self.max_connections = settings.max_connections
-        self.deadline: asyncio.TimerHandle | None = None
+        # The head's deadline is a time, checked when its timer fires: a keep-alive connection's
+        # requests move the time, not the timer (call_later and cancel per request: 1.6 µs).
+        self.head_deadline = 0.0
+        self.head_timer: asyncio.TimerHandle | None = None
+        self.body_timer: asyncio.TimerHandle | None = None
         self.in_head = False  # from a request's first byte to the end of its headers
         self.head_bytes = 0
         self.heads_begun = 0  # in the read being parsed
@@ -72,7 +75,7 @@ class HttpProtocol(HttpToolsProtocol):
         if len(self.connections) > self.max_connections:
             self.refuse(503, TOO_MANY_CONNECTIONS, "connection_limit", b"retry-after: 1\r\n")
             return
-        self.arm(self.header_timeout, self.head_timed_out)
+        self.watch_head()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.disarm()
@@ -97,11 +100,10 @@ class HttpProtocol(HttpToolsProtocol):
         self.in_head, self.head_bytes = True, 0
         self.heads_begun += 1
         if self.cycle is not None:  # not the connection's first request
-            self.arm(self.header_timeout, self.head_timed_out)
+            self.watch_head()
 
     def on_headers_complete(self) -> None:
         self.in_head, self.body_pending = False, True
-        self.disarm()
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
@@ -111,12 +113,23 @@ class HttpProtocol(HttpToolsProtocol):
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if self.body_pending and self.cycle.response_complete and not self.transport.is_closing():
-            self.arm(self.timeout_keep_alive, self.body_timed_out)
+            self.body_timer = self.loop.call_later(self.timeout_keep_alive, self.body_timed_out)
+
+    def watch_head(self) -> None:
+        """The head now being waited for must be complete `header_timeout` from now."""
+        self.head_deadline = self.loop.time() + self.header_timeout
+        if self.head_timer is None:
+            self.head_timer = self.loop.call_at(self.head_deadline, self.head_timed_out)
 
     def head_timed_out(self) -> None:
-        if self.cycle is not None and not self.cycle.response_complete:
+        self.head_timer = None
+        if self.cycle is not None and not self.in_head:
+            return  # the head came in time: the next one arms the timer again
+        if self.loop.time() < self.head_deadline:  # a later request's head moved the deadline
+            self.head_timer = self.loop.call_at(self.head_deadline, self.head_timed_out)
+        elif self.cycle is not None and not self.cycle.response_complete:
             # A response is under way (a pipelined request is waiting): the server is not reading.
-            self.arm(self.header_timeout, self.head_timed_out)
+            self.watch_head()
         elif self.in_head:
             self.refuse(408, HEADERS_TIMEOUT, "header_timeout")
         else:
@@ -124,18 +137,16 @@ class HttpProtocol(HttpToolsProtocol):
             self.transport.close()
 
     def body_timed_out(self) -> None:
+        self.body_timer = None
         if self.body_pending:
             CLOSED.labels("body_after_response").inc()
         self.transport.close()
 
-    def arm(self, seconds: float, expired: Callable[[], None]) -> None:
-        self.disarm()
-        self.deadline = self.loop.call_later(seconds, expired)
-
     def disarm(self) -> None:
-        if self.deadline is not None:
-            self.deadline.cancel()
-            self.deadline = None
+        for timer in (self.head_timer, self.body_timer):
+            if timer is not None:
+                timer.cancel()
+        self.head_timer = self.body_timer = None
 
     def refuse(self, status: int, message: str, reason: str, headers: bytes = b"") -> None:
         """Answer with the error envelope and close, whatever state the request is in."""

@@ -143,6 +143,22 @@ def test_headers_trickled_byte_by_byte_get_408(served: tuple[Server, str]) -> No
     assert took >= HEADER_TIMEOUT - 0.2
 
 
+def test_a_later_requests_headers_are_timed_from_its_own_first_byte(
+    served: tuple[Server, str],
+) -> None:
+    """Not from the connection's opening: the head's deadline moves with each request."""
+    server, _ = served
+    with _connect(server) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n")
+        assert _response(_read_response(sock, SLACK))[0] == 200
+        time.sleep(HEADER_TIMEOUT * 0.6)  # within the keep-alive timeout
+        sock.sendall(b"GET /health HTTP/1.1\r\n")
+        _trickle(sock, b"X-Slow: " + b"a" * 100, every=0.1)
+        raw, took = _read_until_closed(sock, HEADER_TIMEOUT + SLACK)
+    assert _response(raw)[0] == 408
+    assert took >= HEADER_TIMEOUT - 0.2
+
+
 def test_headers_over_64_kib_get_431(served: tuple[Server, str]) -> None:
     """The HTTP parser buffers a request's headers without limit (measured before this: 200 MB of
     headers, 200 MB more memory, no answer), so the server counts them."""
