@@ -86,6 +86,23 @@ def test_unexpected_errors_are_a_clean_500(api, monkeypatch):
     }
 
 
+def test_requests_meet_the_apps_own_middleware_first(client):
+    """FastAPI's outer layers (its error page, telemetry, body limit) are left out of the stack:
+    RequestContext answers unexpected errors (above), LimitBody limits bodies."""
+    layer, names = client.app.build_middleware_stack(), []
+    while hasattr(layer, "app") and len(names) < 6:
+        names.append(type(layer).__name__)
+        layer = layer.app
+    assert names == [
+        "RequestContext",
+        "Authenticate",
+        "LimitBody",
+        "FastPath",
+        "ExceptionMiddleware",
+        "AsyncExitStackMiddleware",
+    ]
+
+
 def test_security_headers(api):
     response = api.get("/orders")
     assert response.headers["x-content-type-options"] == "nosniff"
