@@ -73,3 +73,15 @@ def test_process_cpu_reads_this_process():
     second = read()
     assert second is not None and second > first
     assert process_cpu(2**22 + 1)() is None  # no such process
+
+
+def test_a_server_waiting_on_postgresql_counts_as_busy_by_default():
+    """Saturated with POST /invoices on PostgreSQL, the server uses 0.5-0.7 of a core (the rest
+    is the numbering lock's wait): that is busy, not room for deliveries."""
+    fake = Fake()
+    paced = Pacer(lambda: fake.cpu, clock=lambda: fake.now)
+    fake.run(0.3, share=0.45)
+    assert paced.may_start()  # the first start of a busy spell
+    for _ in range(10):
+        fake.run(0.05, share=0.45)
+        assert not paced.may_start()
