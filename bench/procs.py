@@ -165,8 +165,9 @@ def tree(root: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """utime + stime of the processes, in seconds."""
+def cpu_seconds(pids: list[int], *, reaped: bool = False) -> float:
+    """utime + stime of the processes, in seconds; with `reaped`, also their waited-for
+    children's (cutime + cstime), which leave the process table when they end."""
     total = 0
     for pid in pids:
         try:
@@ -175,7 +176,17 @@ def cpu_seconds(pids: list[int]) -> float:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
         total += int(fields[11]) + int(fields[12])
+        if reaped:
+            total += int(fields[13]) + int(fields[14])
     return total / _TICKS
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds of `root` and its descendants, including those that have ended: read twice,
+    around a run, the difference is what the tree spent in it, even when a process of it ends
+    meanwhile (an idle render process the pool replaces: a fixed list of pids lost its time,
+    and a stored PDF's CPU per request came out negative)."""
+    return cpu_seconds(tree(root), reaped=True)
 
 
 def rss_bytes(pids: list[int]) -> int:

@@ -84,12 +84,12 @@ class Bench:
         self, server: procs.Server, script: Path, duration: float, connections: int | None = None
     ) -> Sample:
         pids = procs.tree(server.process.pid)
-        cpu = procs.cpu_seconds(pids)
+        cpu = procs.tree_cpu_seconds(server.process.pid)
         with procs.MemorySampler(pids) as memory:
             result = load.run(
                 server.url, script, duration, connections or self.o.connections, self.o.threads
             )
-        cpu = procs.cpu_seconds(pids) - cpu
+        cpu = procs.tree_cpu_seconds(server.process.pid) - cpu
         errors = result.non_2xx + result.socket_errors
         if errors:
             print(f"    ! {errors} non-2xx responses or socket errors")

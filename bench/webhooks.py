@@ -216,7 +216,6 @@ class WebhookBench:
             self.outbox = Outbox(self.target.url)
             stack.callback(self.outbox.close)
             self.api = Api(self.service.url, self.secret)
-            self.pids = procs.tree(self.service.process.pid)
             self.event_cost()
             self.backlog()
             self.latency()
@@ -233,6 +232,10 @@ class WebhookBench:
                 "than one attempt (the receiver answers 204 at once: none should)"
             )
         print(f"  webhooks took {time.monotonic() - started:.0f} s", flush=True)
+
+    def cpu(self) -> float:
+        """CPU seconds of the service's processes so far (its delivery process included)."""
+        return procs.tree_cpu_seconds(self.service.process.pid)
 
     def warm_up(self, script: Path) -> None:
         load.run(self.service.url, script, 1, self.connections, self.threads)
@@ -315,7 +318,7 @@ class WebhookBench:
         written = self.outbox.emit(BACKLOG, data)
         before = self.settle()
         receiver_pids = procs.tree(self.receiver.process.pid)
-        cpu, receiver_cpu = procs.cpu_seconds(self.pids), procs.cpu_seconds(receiver_pids)
+        cpu, receiver_cpu = self.cpu(), procs.cpu_seconds(receiver_pids)
         started = time.monotonic()
         self.api.enable(endpoint, True)
         got, got_s = 0, None
@@ -327,7 +330,7 @@ class WebhookBench:
             time.sleep(POLL)
         rest = self.drain(endpoint)
         recorded_s = None if got_s is None or rest is None else time.monotonic() - started
-        cpu = procs.cpu_seconds(self.pids) - cpu
+        cpu = self.cpu() - cpu
         receiver_cpu = procs.cpu_seconds(receiver_pids) - receiver_cpu
         if rest is None:
             self.results.notes.append(
