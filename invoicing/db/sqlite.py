@@ -53,10 +53,11 @@ class SQLiteConnection(Connection):
 
 class SQLiteDatabase(Database):
     """Group commit: the write blocks that run in one turn of the event loop share one
-    transaction, each in a savepoint of its own, and one COMMIT (one fsync) queued behind them
-    makes them all durable before any of them exits. A block that raises is rolled back to its
-    savepoint alone. The COMMIT was most of a POST /invoices' CPU (157 of 464 µs, in-process);
-    committing every 4th block took the request to 333 µs, every 8th to 307 (bench/PROFILE.md).
+    transaction, each after the first in a savepoint of its own, and one COMMIT (one fsync)
+    queued behind them makes them all durable before any of them exits. A block that raises is
+    rolled back alone. The COMMIT was a third of a POST /invoices' CPU (157 of 478 µs,
+    in-process); committing every 4th block took the request from 464 to 333 µs, every 8th to
+    307 (bench/PROFILE.md).
 
     Reads use a connection of their own, so they see committed data only, never a block's
     writes that a failed COMMIT could still undo, and never wait for a batch."""
