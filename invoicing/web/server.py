@@ -108,6 +108,9 @@ class HttpProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         self.body_pending = False
+        if self.body_timer is not None:  # the body came after all: the connection lives on
+            self.body_timer.cancel()
+            self.body_timer = None
         super().on_message_complete()
 
     def on_response_complete(self) -> None:

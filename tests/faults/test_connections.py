@@ -210,6 +210,23 @@ def test_a_body_trickled_after_the_answer_does_not_hold_the_connection(
     assert took >= KEEP_ALIVE - 0.2
 
 
+def test_a_body_sent_whole_after_the_answer_leaves_the_connection_open(
+    served: tuple[Server, str],
+) -> None:
+    """Once the body announced has come, however late, the connection serves the next requests
+    for as long as they keep coming, past the keep-alive timeout counted from that answer."""
+    server, _ = served
+    with _connect(server) as sock:
+        sock.sendall(_post_head(None, 2))
+        assert _response(_read_response(sock, SLACK))[0] == 401  # before the body was read
+        sock.sendall(b"{}")
+        started = time.monotonic()
+        while time.monotonic() - started < KEEP_ALIVE * 2:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n")
+            assert _response(_read_response(sock, SLACK))[0] == 200
+            time.sleep(KEEP_ALIVE / 4)
+
+
 def test_an_idle_keep_alive_connection_is_closed(served: tuple[Server, str]) -> None:
     server, _ = served
     with _connect(server) as sock:
