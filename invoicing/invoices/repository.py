@@ -3,10 +3,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 from invoicing.core.ids import is_id
 from invoicing.db.base import Connection, Row
 from invoicing.db.query import Insert, Query, contains, exact_sum, placeholders
+from invoicing.webhooks import events
 
 # The columns every invoice query here returns, in this order (`service.to_json` reads the rows
 # it is given by position).
@@ -110,8 +112,16 @@ def _mails_of(count: int) -> Query:
     )
 
 
-async def insert(connection: Connection, invoice: Row, lines: Sequence[Row]) -> None:
-    await connection.execute(INSERT_INVOICE.query, *INSERT_INVOICE.values(invoice))
+# The invoice's INSERT writes its `invoice.created` event too: on PostgreSQL in the same
+# statement, one round trip less inside the numbering lock.
+_INSERT_EMITTING = events.Emitting(INSERT_INVOICE.query, len(INSERT_INVOICE.columns))
+
+
+async def insert(connection: Connection, invoice: Row, lines: Sequence[Row], created: Any) -> None:
+    """The invoice, its lines, and its `invoice.created` event about `created` (the invoice as
+    its GET shows it)."""
+    values = INSERT_INVOICE.values(invoice)
+    await _INSERT_EMITTING.execute(connection, values, "invoice.created", created)
     await connection.executemany(INSERT_LINE.query, [INSERT_LINE.values(line) for line in lines])
 
 

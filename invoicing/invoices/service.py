@@ -103,6 +103,7 @@ async def create(
     row["entity_id"], row["number"] = await counters.document_numbers(
         connection, "invoice", NumberFormat(settings.invoice_number_format), issued
     )
+    created = to_json(row, part.lines, [], [], today=issued)
     await repository.insert(
         connection,
         row,
@@ -110,9 +111,8 @@ async def create(
             {**li, "invoice_id": row["id"], "position": position}
             for position, li in enumerate(part.lines)
         ],
+        created,
     )
-    created = to_json(row, part.lines, [], [], today=issued)
-    await events.emit(connection, "invoice.created", created)
     return created
 
 

@@ -8,6 +8,7 @@ WAL pages per create 18.3 without an endpoint, 29.2 with one, two thirds of the 
 indexes). PostgreSQL writes them in the request, in one round trip that the index writes hardly
 lengthen (bench: 0.97x of the throughput without an endpoint)."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -35,16 +36,24 @@ def _listens(parameter: str) -> str:
     return f"(events = '[\"*\"]' OR events LIKE {parameter})"
 
 
-# PostgreSQL: one round trip inside the caller's transaction, writing nothing when no endpoint
-# listens. The event's time is the delivery's first due time.
-_EMIT = Query(
-    f"WITH targets AS (SELECT id FROM webhook_endpoints WHERE {_listens('$2')}), "
-    "event AS (INSERT INTO webhook_events (id, type, payload, created_at) "
-    "SELECT $1::varchar, $3::varchar, $4::text, $5::timestamptz "
-    "WHERE EXISTS (SELECT 1 FROM targets) RETURNING id) "
-    "INSERT INTO webhook_deliveries (endpoint_id, event_id, attempts, next_attempt_at, created_at) "
-    "SELECT targets.id, event.id, 0, $5::timestamptz, $5::timestamptz FROM targets, event"
-)
+def _writes_event(first: int) -> str:
+    """PostgreSQL: the end of a WITH that writes an event and its deliveries, nothing when no
+    endpoint listens; parameters from `$first`: the event's id, the LIKE pattern of its type, its
+    type, its body and its time (the deliveries' first due time)."""
+    event_id, pattern, type_, payload, at = (f"${first + n}" for n in range(5))
+    return (
+        f"targets AS (SELECT id FROM webhook_endpoints WHERE {_listens(pattern)}), "
+        "event AS (INSERT INTO webhook_events (id, type, payload, created_at) "
+        f"SELECT {event_id}::varchar, {type_}::varchar, {payload}::text, {at}::timestamptz "
+        "WHERE EXISTS (SELECT 1 FROM targets) RETURNING id) "
+        "INSERT INTO webhook_deliveries "
+        "(endpoint_id, event_id, attempts, next_attempt_at, created_at) "
+        f"SELECT targets.id, event.id, 0, {at}::timestamptz, {at}::timestamptz FROM targets, event"
+    )
+
+
+# PostgreSQL: one round trip inside the caller's transaction.
+_EMIT = Query("WITH " + _writes_event(1))
 # SQLite: `instr`, not LIKE. A LIKE on a parameter makes SQLite prepare the statement again
 # whenever the value bound changes (its plan may depend on the pattern): 18 µs per emit, against
 # 3 µs this way (bench/stages.py), paid by every create with or without an endpoint.
@@ -72,17 +81,46 @@ def body(event_id: str, type: str, created_at: str, data: Any) -> str:
 async def emit(connection: Connection, type: str, data: Any) -> None:
     """Record that `type` happened to `data` (the resource as its GET returns it now), for every
     endpoint listening for it. Call inside the change's own transaction."""
-    event_id, at = new_id(), now()
     if connection.dialect == "postgresql":
-        payload = body(event_id, type, iso(at), data)
-        await connection.execute(_EMIT, event_id, f'%"{type}"%', type, payload, at)
+        await connection.execute(_EMIT, *_event_arguments(type, data))
         return
+    event_id, at = new_id(), now()
     targets = await connection.fetch(_TARGETS, f'"{type}"')
     if not targets:
         return
     payload = body(event_id, type, iso(at), data)
     endpoint_ids = orjson.dumps([row["id"] for row in targets]).decode()
     await connection.execute(_INSERT_OUTBOX, event_id, type, payload, endpoint_ids, at)
+
+
+def _event_arguments(type: str, data: Any) -> tuple[Any, ...]:
+    """`_writes_event`'s parameters for a new event of `type` about `data`."""
+    event_id, at = new_id(), now()
+    return event_id, f'%"{type}"%', type, body(event_id, type, iso(at), data), at
+
+
+class Emitting:
+    """A statement that also records an event (as `emit`). On PostgreSQL the event is written by
+    the same statement (a WITH, whose data-modifying parts all run), so it costs no round trip of
+    its own; an invoice's, inside the numbering lock. Elsewhere, `emit` runs after it."""
+
+    __slots__ = ("combined", "statement")
+
+    def __init__(self, statement: Query, parameters: int) -> None:
+        """`parameters`: how many `statement` takes ($1 to $parameters)."""
+        self.statement = statement
+        self.combined = Query(
+            f"WITH change AS ({statement.postgres}), {_writes_event(parameters + 1)}"
+        )
+
+    async def execute(
+        self, connection: Connection, arguments: Sequence[Any], type: str, data: Any
+    ) -> None:
+        if connection.dialect == "postgresql":
+            await connection.execute(self.combined, *arguments, *_event_arguments(type, data))
+            return
+        await connection.execute(self.statement, *arguments)
+        await emit(connection, type, data)
 
 
 async def ping(connection: Connection, endpoint_id: str) -> str:

@@ -10,7 +10,7 @@ from invoicing.core.pacing import Pacer
 from invoicing.db.query import Query
 from invoicing.webhooks import events
 from tests.conftest import run
-from tests.helpers import create_order
+from tests.helpers import create_invoice, create_order
 from tests.webhooks.conftest import Driver, add_endpoint
 
 _COUNTS = Query(
@@ -48,6 +48,31 @@ def test_a_create_writes_only_the_outbox_on_sqlite(api, client, driver, receiver
     [got] = receiver.received
     got.verify(endpoint["secret"])
     assert got.event["id"] == listed["eventId"]
+
+
+def test_an_invoices_event_is_written_by_the_invoices_own_insert_on_postgresql(
+    api, client, driver, receiver, monkeypatch
+):
+    """No statement of its own inside the numbering lock (`events.Emitting`)."""
+    endpoint = add_endpoint(api, receiver.url(), ["invoice.created"])
+    order = create_order(api)
+    if not sqlite(client):
+
+        async def a_statement_of_its_own(*args, **kwargs):
+            raise AssertionError("invoice.created was written by a statement of its own")
+
+        monkeypatch.setattr(events, "emit", a_statement_of_its_own)
+    invoice = create_invoice(api, order["id"])
+    if sqlite(client):
+        assert counts(client) == {"outbox": 1, "events": 0, "deliveries": 0}
+    else:
+        assert counts(client) == {"outbox": 0, "events": 1, "deliveries": 1}
+    monkeypatch.undo()
+    assert driver.drain() == 1
+    [got] = receiver.received
+    got.verify(endpoint["secret"])
+    assert got.event["type"] == "invoice.created"
+    assert got.event["data"] == api.get(f"/invoices/{invoice['id']}").json()["data"]
 
 
 def test_the_dispatcher_moves_what_requests_wrote(api, client, driver, receiver):
