@@ -7,8 +7,9 @@ not look in step) it takes the newest documents without a stored PDF and, one at
 and stores the PDF, then the e-invoices the rules accept (delivery.store_missing).
 
 It only works while the server is idle, in three ways:
-- a document starts only while this process used under half a core over the last 200 ms
-  (invoicing.core.pacing.Pacer: with no floor, it never starts while the process stays busy);
+- a document starts only while this process used under a quarter of a core over the last 200 ms
+  (invoicing.core.pacing.Pacer, BUSY_SHARE: with no floor, it never starts while the process
+  stays busy);
 - nothing starts while a request waits for a render in this process; in the serve's render pool
   (invoicing.documents.pool), a render ahead takes a process only while one is idle, and a
   request of any server process that would wait gives it up (the lane finishes a small one,
