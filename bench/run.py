@@ -114,7 +114,9 @@ class Bench:
         for server in servers:  # warm-up: statement caches, pools, lazy imports
             load.run(server.url, script(), 1, connections or self.o.connections, self.o.threads)
         for rep in range(self.o.repeat):
-            for server in servers:  # interleaved, so drifts of the machine hit both alike
+            # Interleaved, so drifts of the machine hit both alike, and first on alternate
+            # repetitions, so neither always runs right after the scenario's setup.
+            for server in servers if rep % 2 == 0 else servers[::-1]:
                 sample = self.measure(server, script(), self.o.duration, connections)
                 key = Key(size, dialect, name, server.name, server.workers)
                 self.results.add(key, sample)

@@ -7,6 +7,7 @@ notes, and open orders, each of which one `POST /invoices` turns into an invoice
 
 import asyncio
 import itertools
+import os
 import secrets
 import sqlite3
 import time
@@ -95,7 +96,7 @@ class Seeder:
         }
         # The invoices' gapless counters: the plain one and their number series.
         counters = {"invoice": count + large, small.series: count + large}
-        self._write(tables, counters, analyze=True)
+        self._write(tables, counters, settle=True)
         return time.perf_counter() - started
 
     @staticmethod
@@ -113,19 +114,23 @@ class Seeder:
             "orders": (self.small.open_order(i) for i in indexes),
             "order_lines": (line for i in indexes for line in self.small.open_order_lines(i)),
         }
-        self._write(tables, counters={}, analyze=False)
+        self._write(tables, counters={}, settle=False)
         return [rows.make_id(rows.OPEN[0], i) for i in indexes]
 
     def _write(
         self,
         tables: Mapping[str, Iterable[Sequence[Any]]],
         counters: Mapping[str, int],
-        analyze: bool,
+        settle: bool,
     ) -> None:
+        """With `settle` (after the big seed), the database's and the kernel's deferred work is
+        done before any run: statistics, the checkpoint of the seed's WAL, dirty pages on disk.
+        Otherwise the first server measured after seeding shares the machine with it (at 10^6 on
+        PostgreSQL a checkpoint was requested in the middle of the POST runs)."""
         if self.target.dialect == "sqlite":
-            _write_sqlite(self.target.name, tables, counters, analyze)
+            _write_sqlite(self.target.name, tables, counters, settle)
         else:
-            asyncio.run(_write_postgres(self.target.url, tables, counters, analyze))
+            asyncio.run(_write_postgres(self.target.url, tables, counters, settle))
 
 
 _SET_COUNTER = (
@@ -138,7 +143,7 @@ def _write_sqlite(
     path: str,
     tables: Mapping[str, Iterable[Sequence[Any]]],
     counters: Mapping[str, int],
-    analyze: bool,
+    settle: bool,
 ) -> None:
     db = sqlite3.connect(path, isolation_level=None, timeout=30)
     try:
@@ -151,18 +156,20 @@ def _write_sqlite(
             db.executemany(sql, records)  # already in the service's SQLite forms (rows.write_form)
         db.executemany(_SET_COUNTER.replace("$", "?"), counters.items())
         db.execute("COMMIT")
-        if analyze:
+        if settle:
             db.execute("ANALYZE")
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         db.close()
+    if settle:
+        os.sync()
 
 
 async def _write_postgres(
     url: str,
     tables: Mapping[str, Iterable[Sequence[Any]]],
     counters: Mapping[str, int],
-    analyze: bool,
+    settle: bool,
 ) -> None:
     connection = await asyncpg.connect(url)
     try:
@@ -175,10 +182,13 @@ async def _write_postgres(
                         table, records=chunk, columns=list(COLUMNS[table])
                     )
             await connection.executemany(_SET_COUNTER, list(counters.items()))
-        if analyze:
+        if settle:
             await connection.execute("VACUUM ANALYZE")
+            await connection.execute("CHECKPOINT")
     finally:
         await connection.close()
+    if settle:
+        os.sync()
 
 
 def _chunks(rows: Iterable[Sequence[Any]]) -> Iterator[list[Sequence[Any]]]:

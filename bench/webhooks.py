@@ -280,35 +280,42 @@ class WebhookBench:
         )
 
     def event_cost(self) -> None:
-        """POST /invoices without an endpoint and with one listening, interleaved. Each endpoint
-        goes (with the deliveries it still had pending) as soon as its run ends, so that the next
-        run starts from a quiet dispatcher; what delivering those would have cost is counted at
-        the backlog's rate (`report.Webhooks.with_delivery`)."""
+        """POST /invoices without an endpoint and with one listening, interleaved, each first on
+        alternate repetitions. Each endpoint goes (with the deliveries it still had pending) as
+        soon as its run ends, so that the next run starts from a quiet dispatcher; what
+        delivering those would have cost is counted at the backlog's rate
+        (`report.Webhooks.with_delivery`)."""
         self.warm_up(self.post_script())
         endpoint = self.api.create_endpoint(self.receiver)
         self.warm_up(self.post_script())
         self.quiet(endpoint)
         self.api.call("DELETE", f"/webhooks/{endpoint}")
         for rep in range(self.repeat):
-            sample = self.measure(self.service, self.post_script(), self.duration)
-            self.figures.without.append(sample)
-            self.report("POST /invoices", "none", rep, sample)
+            runs = [self.without_endpoint, self.with_endpoint]
+            for run in runs if rep % 2 == 0 else runs[::-1]:
+                run(rep)
 
-            endpoint = self.api.create_endpoint(self.receiver)
-            sample = self.measure(self.service, self.post_script(), self.duration)
-            left, at_end = self.outbox.pending(endpoint), self.outbox.count(_EVENTS, endpoint)
-            created = self.quiet(endpoint)  # = invoices created
-            left += created - at_end  # (the stragglers' events, pending too when they came)
-            self.api.call("DELETE", f"/webhooks/{endpoint}")
-            self.figures.with_endpoint.append(sample)
-            self.figures.events.append((created, left))
-            self.report(
-                "POST /invoices",
-                "1 endpoint",
-                rep,
-                sample,
-                f"  ({left:,} of its {created:,} events pending at the end)",
-            )
+    def without_endpoint(self, rep: int) -> None:
+        sample = self.measure(self.service, self.post_script(), self.duration)
+        self.figures.without.append(sample)
+        self.report("POST /invoices", "none", rep, sample)
+
+    def with_endpoint(self, rep: int) -> None:
+        endpoint = self.api.create_endpoint(self.receiver)
+        sample = self.measure(self.service, self.post_script(), self.duration)
+        left, at_end = self.outbox.pending(endpoint), self.outbox.count(_EVENTS, endpoint)
+        created = self.quiet(endpoint)  # = invoices created
+        left += created - at_end  # (the stragglers' events, pending too when they came)
+        self.api.call("DELETE", f"/webhooks/{endpoint}")
+        self.figures.with_endpoint.append(sample)
+        self.figures.events.append((created, left))
+        self.report(
+            "POST /invoices",
+            "1 endpoint",
+            rep,
+            sample,
+            f"  ({left:,} of its {created:,} events pending at the end)",
+        )
 
     def backlog(self) -> None:
         """BACKLOG events for a disabled endpoint, then enabled: how fast they go out."""
