@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from invoicing.core.ids import is_id
@@ -46,6 +47,14 @@ INSERT_LINE = Insert(
 )  # fmt: skip
 _GET = Query(f"SELECT {_COLUMNS} FROM invoices WHERE id = $1")
 _LOCK = Query(f"SELECT {_COLUMNS} FROM invoices WHERE id = $1 FOR UPDATE")
+# An invoice as its GET reads it: its columns, then whether it was ever mailed, so
+# that an invoice never sent, the usual one, needs no query for its mails (~2.5 µs a GET on
+# SQLite, a round trip on PostgreSQL).
+_GET_MAILED = Query(
+    f"SELECT {_COLUMNS}, EXISTS (SELECT 1 FROM invoice_mails WHERE invoice_id = invoices.id) "
+    "FROM invoices WHERE id = $1"
+)
+_MAILED = itemgetter(len(FIELDS))
 _LINES = Query(f"SELECT {_LINE_COLUMNS} FROM invoice_lines WHERE invoice_id = $1 ORDER BY position")
 _MAILS = Query(
     "SELECT invoice_id, sent_to, sent_at FROM invoice_mails WHERE invoice_id = $1 ORDER BY seq"
@@ -127,6 +136,12 @@ async def insert(connection: Connection, invoice: Row, lines: Sequence[Row], cre
 
 async def get(connection: Connection, invoice_id: str, *, lock: bool = False) -> Row | None:
     return await connection.fetchrow(_LOCK if lock else _GET, invoice_id)
+
+
+async def get_mailed(connection: Connection, invoice_id: str) -> tuple[Row, bool] | None:
+    """The invoice's row (`FIELDS`, and one column more) and whether it has any mail (`mails`)."""
+    row = await connection.fetchrow(_GET_MAILED, invoice_id)
+    return None if row is None else (row, bool(_MAILED(row)))
 
 
 async def lines(connection: Connection, invoice_id: str) -> list[Row]:

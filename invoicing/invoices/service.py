@@ -143,8 +143,10 @@ def _due_date(payload: InvoiceCreate, issued: date, seller_terms: int) -> date:
 
 
 async def get(connection: Connection, invoice_id: str, settings: Settings) -> dict[str, Any]:
-    row = await get_or_404(partial(repository.get, connection), invoice_id, INVOICE_NOT_FOUND)
-    return await _whole(connection, row, settings)
+    row, mailed = await get_or_404(
+        partial(repository.get_mailed, connection), invoice_id, INVOICE_NOT_FOUND
+    )
+    return await _whole(connection, row, settings, mailed=mailed)
 
 
 async def lock(connection: Connection, invoice_id: str) -> Row:
@@ -248,10 +250,13 @@ async def record_settlement(
         )
 
 
-async def _whole(connection: Connection, row: Row, settings: Settings) -> dict[str, Any]:
-    """The invoice of `row` with its lines, mails and payments."""
+async def _whole(
+    connection: Connection, row: Row, settings: Settings, *, mailed: bool = True
+) -> dict[str, Any]:
+    """The invoice of `row` with its lines, mails and payments; `mailed=False` when `row` is known
+    to have no mail (`repository.get_mailed`)."""
     lines = await repository.lines(connection, row["id"])
-    mails = await repository.mails(connection, row["id"])
+    mails = await repository.mails(connection, row["id"]) if mailed else []
     # Most invoices have no payment: skip the query for them (GET /invoices/{id} is hot).
     paid = await payments.of_invoices(connection, [row["id"]]) if Decimal(row["paid_total"]) else []
     return to_json(row, lines, mails, paid, today=today(settings.zone))
