@@ -56,6 +56,12 @@ _GET_MAILED = Query(
 )
 _MAILED = itemgetter(len(FIELDS))
 _LINES = Query(f"SELECT {_LINE_COLUMNS} FROM invoice_lines WHERE invoice_id = $1 ORDER BY position")
+# The lines as `service.to_json` shows them: `LINE_FIELDS` without the trailing credited ones
+# (the same positions; two columns less to read and convert per line, ~1 µs a GET on SQLite).
+_SHOWN_LINES = Query(
+    f"SELECT {', '.join(LINE_FIELDS[:-2])} FROM invoice_lines WHERE invoice_id = $1 "
+    "ORDER BY position"
+)
 _MAILS = Query(
     "SELECT invoice_id, sent_to, sent_at FROM invoice_mails WHERE invoice_id = $1 ORDER BY seq"
 )
@@ -146,6 +152,11 @@ async def get_mailed(connection: Connection, invoice_id: str) -> tuple[Row, bool
 
 async def lines(connection: Connection, invoice_id: str) -> list[Row]:
     return await connection.fetch(_LINES, invoice_id)
+
+
+async def shown_lines(connection: Connection, invoice_id: str) -> list[Row]:
+    """`lines` without their credited quantity and amount, which an invoice's JSON does not show."""
+    return await connection.fetch(_SHOWN_LINES, invoice_id)
 
 
 async def mails(connection: Connection, invoice_id: str) -> list[Row]:

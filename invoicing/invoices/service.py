@@ -255,7 +255,7 @@ async def _whole(
 ) -> dict[str, Any]:
     """The invoice of `row` with its lines, mails and payments; `mailed=False` when `row` is known
     to have no mail (`repository.get_mailed`)."""
-    lines = await repository.lines(connection, row["id"])
+    lines = await repository.shown_lines(connection, row["id"])
     mails = await repository.mails(connection, row["id"]) if mailed else []
     # Most invoices have no payment: skip the query for them (GET /invoices/{id} is hot).
     paid = await payments.of_invoices(connection, [row["id"]]) if Decimal(row["paid_total"]) else []
