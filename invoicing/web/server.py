@@ -15,6 +15,8 @@ So, per connection:
 - a body still arriving after its response was sent gets `timeout_keep_alive` more, in total;
 - a connection beyond `max_connections` in this process is answered 503 and closed at once.
 
+Its writes go through `CoalescingTransport`: a response's head and body leave in one `send()`.
+
 While the app reads a body, its deadline is the app's (`LimitBody`), which answers 408 itself.
 
 A subclass, because the state these deadlines follow changes in the parser's callbacks: a watchdog
@@ -34,6 +36,7 @@ from uvicorn.server import ServerState
 
 from invoicing.config import Settings, get_settings
 from invoicing.core.errors import HEADERS_TIMEOUT, HEADERS_TOO_LARGE, TOO_MANY_CONNECTIONS
+from invoicing.web.coalescing import CoalescingTransport
 from invoicing.web.responses import error_body
 
 MAX_HEADER_BYTES = 64 * 1024
@@ -72,6 +75,8 @@ class HttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        # (After uvicorn's own: its flow control pauses and resumes reading on the real one.)
+        self.transport = CoalescingTransport(transport, self.loop)  # type: ignore[assignment]
         if len(self.connections) > self.max_connections:
             self.refuse(503, TOO_MANY_CONNECTIONS, "connection_limit", b"retry-after: 1\r\n")
             return
